@@ -1,0 +1,161 @@
+"""Benchmark: full backfill of a mot_cua_v1 SQLite source into the gateway simulator.
+
+Not a test: it prints figures. For each size it builds (once, cached under bench/data/) a
+seeded sample register, starts `igate-sync simulate-upstream` as its own process, runs
+`igate-sync sync` from an empty state as another process, and prints wall seconds,
+dossiers/s, CPU seconds per 1,000 dossiers and peak RSS of the sync process, plus the
+simulator's CPU seconds. Results also go to bench/results/backfill.json.
+
+    .venv/bin/python bench/backfill.py --sizes 10000 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import create_engine
+
+from igate_sync.sample.mot_cua import create_register, generate
+
+ROOT = Path(__file__).resolve().parent
+DATA = ROOT / "data"
+RESULTS = ROOT / "results"
+BIN = Path(sys.executable).parent / "igate-sync"
+AGENCY = "000.24.24.H16"
+SECRET = "bench-secret"
+
+CONFIG = """\
+[agency]
+code = "{agency}"
+name = "UBND xã Ea Yiêng"
+[state]
+url = "sqlite:///state.db"
+[upstream]
+base_url = "http://127.0.0.1:{port}"
+client_id = "bench"
+client_secret = "{secret}"
+timeout_s = 30
+batch_size = 100
+[[sources]]
+name = "motcua"
+kind = "mot_cua_v1"
+url = "sqlite:///{source}"
+chunk_rows = {chunk}
+"""
+
+
+def source_db(size: int, seed: int) -> Path:
+    """The cached sample register of this size."""
+    path = DATA / f"motcua-{size}-{seed}.db"
+    if not path.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        engine = create_engine(f"sqlite:///{tmp}")
+        started = time.perf_counter()
+        create_register(engine)
+        generate(engine, count=size, seed=seed, agency_code=AGENCY)
+        engine.dispose()
+        tmp.rename(path)
+        print(f"  built {path.name} in {time.perf_counter() - started:.1f} s", flush=True)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User+system CPU of a running process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_listening(port: int, proc: subprocess.Popen[bytes]) -> None:
+    for _ in range(200):
+        if proc.poll() is not None:
+            raise RuntimeError("simulator exited")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError("simulator did not start")
+
+
+def run_once(size: int, seed: int, chunk: int) -> dict[str, float]:
+    source = source_db(size, seed)
+    work = RESULTS / f"run-{size}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    port = free_port()
+    config = work / "igate-sync.toml"
+    config.write_text(
+        CONFIG.format(agency=AGENCY, port=port, secret=SECRET, source=source, chunk=chunk)
+    )
+    sim = subprocess.Popen(
+        [str(BIN), "simulate-upstream", "--port", str(port), "--client-id", "bench",
+         "--client-secret", SECRET, "--agency", AGENCY],
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_listening(port, sim)
+        sim_cpu0 = cpu_seconds(sim.pid)
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [str(BIN), "--config", str(config), "sync"], stdout=subprocess.DEVNULL
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        sim_cpu = cpu_seconds(sim.pid) - sim_cpu0
+    finally:
+        sim.terminate()
+        sim.wait(timeout=30)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"sync exited with {os.waitstatus_to_exitcode(status)}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return {
+        "dossiers": size,
+        "wall_s": round(wall, 2),
+        "dossiers_per_s": round(size / wall, 1),
+        "cpu_s": round(cpu, 2),
+        "cpu_s_per_1000": round(cpu / size * 1000, 3),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "simulator_cpu_s": round(sim_cpu, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--chunk", type=int, default=500)
+    args = parser.parse_args()
+    rows = []
+    for size in args.sizes:
+        print(f"backfill {size} dossiers ...", flush=True)
+        rows.append(run_once(size, args.seed, args.chunk))
+        print("  " + json.dumps(rows[-1]), flush=True)
+    header = ("dossiers", "wall_s", "dossiers_per_s", "cpu_s_per_1000", "peak_rss_mb",
+              "simulator_cpu_s")  # fmt: skip
+    print("\n" + " | ".join(header))
+    for row in rows:
+        print(" | ".join(str(row[h]) for h in header))
+    if len(rows) >= 2:
+        growth = rows[-1]["peak_rss_mb"] - rows[0]["peak_rss_mb"]
+        print(f"peak RSS growth {rows[0]['dossiers']} → {rows[-1]['dossiers']}: {growth:+.1f} MB")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "backfill.json").write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Streaming reads shared by the SQL adapters: bounded memory on every engine.
+
+The main query streams over one connection (server-side cursor where the driver has one);
+child rows are fetched per chunk over a second connection, because an unbuffered MySQL
+cursor allows no other query on its connection until it is drained.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, Select, exc
+from sqlalchemy.engine import Connection, RowMapping
+
+from igate_sync.errors import SourceUnavailable
+
+
+def stream_chunks(engine: Engine, query: Select[Any], chunk: int) -> Iterator[Sequence[RowMapping]]:
+    """Rows of ``query`` in lists of at most ``chunk``, never the whole result in memory."""
+    try:
+        with engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=chunk).execute(query)
+            try:
+                yield from result.mappings().partitions(chunk)
+            finally:
+                # Drain and close the server-side cursor before its connection goes back.
+                result.close()
+    except exc.OperationalError as err:
+        raise SourceUnavailable(f"source database: {type(err.orig).__name__}") from err
+
+
+def children_by_parent(
+    conn: Connection, query: Select[Any], parent_column: str
+) -> dict[Any, list[RowMapping]]:
+    """Child rows grouped by their parent key, in the query's order."""
+    grouped: dict[Any, list[RowMapping]] = {}
+    for row in conn.execute(query).mappings():
+        grouped.setdefault(row[parent_column], []).append(row)
+    return grouped
+
+
+def encode_cursor(changed: object, key: object) -> str:
+    """A cursor as text: the change-time sort value and the key of the last row read."""
+    value = changed.isoformat() if isinstance(changed, datetime) else changed
+    return json.dumps([value, key], ensure_ascii=False)
+
+
+def decode_cursor(cursor: str) -> tuple[Any, Any]:
+    """The (change-time sort value, key) pair of a cursor."""
+    changed, key = json.loads(cursor)
+    return changed, key
+
+
+def ping(engine: Engine) -> None:
+    """Raise SourceUnavailable when the database cannot be reached."""
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except exc.SQLAlchemyError as err:
+        raise SourceUnavailable(f"source database: {type(err).__name__}") from err

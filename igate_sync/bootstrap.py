@@ -1,0 +1,153 @@
+"""The composition root's wiring: engines, adapters and clients built from settings.
+
+Only ``cli`` calls this module; nothing here runs at import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, create_engine, exc
+
+from igate_sync.adapters.base import Agency, SourceAdapter
+from igate_sync.adapters.mot_cua import MotCuaAdapter
+from igate_sync.config import Settings, SourceSettings
+from igate_sync.errors import ConfigError, TransientError
+from igate_sync.pipeline import Sync
+from igate_sync.store.engine import create_state_engine
+from igate_sync.store.migrate import upgrade
+from igate_sync.store.outbox import Outbox
+from igate_sync.upstream.base import Gateway
+from igate_sync.upstream.lgsp_rest import LgspRestClient
+from igate_sync.upstream.retry import RetryPolicy
+
+
+def utc_now() -> datetime:
+    """The wall clock, aware."""
+    return datetime.now(UTC)
+
+
+def open_state(settings: Settings) -> Engine:
+    """The state database, migrated to the newest schema."""
+    try:
+        engine = create_state_engine(settings.state.url)
+        upgrade(engine)
+    except (exc.ArgumentError, exc.NoSuchModuleError) as err:
+        raise ConfigError("state.url", f"not a usable database URL ({err})") from None
+    except exc.OperationalError as err:
+        raise ConfigError("state.url", f"cannot open the state database ({err.orig})") from None
+    return engine
+
+
+def build_adapter(settings: Settings, index: int) -> SourceAdapter:
+    """The adapter for one configured source."""
+    source: SourceSettings = settings.sources[index]
+    agency = Agency(settings.agency.code, settings.agency.name)
+    try:
+        engine = create_engine(source.url, pool_pre_ping=True)
+    except (exc.ArgumentError, exc.NoSuchModuleError) as err:
+        raise ConfigError(f"sources[{index}].url", f"not a usable database URL ({err})") from None
+    if source.kind == "mot_cua_v1":
+        return MotCuaAdapter(source.name, engine, agency)
+    raise ConfigError(f"sources[{index}].kind", f"{source.kind!r} is not implemented yet")
+
+
+def build_gateway(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Gateway:
+    """The upstream client for the configured profile."""
+    up = settings.upstream
+    if up.profile != "lgsp-rest":
+        raise ConfigError("upstream.profile", f"{up.profile!r} is not implemented yet")
+    return LgspRestClient(
+        up.base_url,
+        up.client_id,
+        up.client_secret.get_secret_value(),
+        timeout_s=up.timeout_s,
+        policy=RetryPolicy(max_attempts=up.max_attempts),
+        clock=clock,
+    )
+
+
+@dataclass(frozen=True)
+class Wired:
+    """A ready-to-run sync: the state, the gateway and the selected sources."""
+
+    sync: Sync
+    adapters: list[SourceAdapter]
+    scan_interval: timedelta
+
+
+@contextmanager
+def wired(settings: Settings, source: str | None = None) -> Iterator[Wired]:
+    """Build everything a cycle needs, and release it afterwards."""
+    names = [s.name for s in settings.sources]
+    if source is not None and source not in names:
+        raise ConfigError("--source", f"no source named {source!r} (have: {', '.join(names)})")
+    engine = open_state(settings)
+    adapters = [
+        build_adapter(settings, i)
+        for i, s in enumerate(settings.sources)
+        if source in (None, s.name)
+    ]
+    gateway = build_gateway(settings)
+    sync = Sync(
+        engine=engine,
+        outbox=Outbox(engine, settings.agency.code),
+        gateway=gateway,
+        clock=utc_now,
+        batch_size=settings.upstream.batch_size,
+        event_batch_size=settings.upstream.event_batch_size,
+        chunk_rows=min(s.chunk_rows for s in settings.sources),
+    )
+    interval = timedelta(seconds=min(s.scan_interval_s for s in settings.sources))
+    try:
+        yield Wired(sync, adapters, interval)
+    finally:
+        gateway.close()
+        for adapter in adapters:
+            adapter.close()
+        engine.dispose()
+
+
+def check_all(settings: Settings) -> Iterator[str]:
+    """Reach the state database, every source and the gateway; say what a sync would do.
+
+    Raises the first error met (ConfigError, SourceUnavailable, an upstream error), which the
+    CLI turns into one line and exit code 2.
+    """
+    engine = open_state(settings)
+    engine.dispose()
+    yield f"state database: ok ({_safe_url(settings.state.url)})"
+    for index, source in enumerate(settings.sources):
+        adapter = build_adapter(settings, index)
+        try:
+            adapter.ping()
+        except TransientError as err:
+            raise ConfigError(
+                f"sources[{index}].url", f"cannot reach the database: {err}"
+            ) from None
+        finally:
+            adapter.close()
+        yield f"source {source.name} ({source.kind}): ok, schedule {source.schedule!r}"
+    gateway = build_gateway(settings)
+    try:
+        gateway.get_dossier(f"{settings.agency.code}-000000-0000")
+    except TransientError as err:
+        raise ConfigError("upstream.base_url", f"cannot reach the gateway: {err}") from None
+    finally:
+        gateway.close()
+    up = settings.upstream
+    yield f"gateway {up.base_url} ({up.profile}): ok, credentials accepted"
+    yield (
+        f"a sync pushes dossiers of agency {settings.agency.code} in batches of "
+        f"{settings.upstream.batch_size} from {len(settings.sources)} source(s)"
+    )
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,230 @@
+"""Command line and composition root: reads config, configures logging, wires, runs.
+
+Exit codes: 0 done; 1 the gateway (or a source) stayed unavailable and work remains queued,
+nothing lost; 2 configuration or usage error, with a message naming the key or argument.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from igate_sync.config import CONFIG_ENV, Settings, load_settings
+from igate_sync.errors import IgateSyncError, StopError, TransientError
+from igate_sync.logs import configure_logging
+
+app = typer.Typer(
+    name="igate-sync",
+    help="Sync commune one-stop dossiers to the provincial iGate gateway, and prove it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+class _State:
+    config: Path | None = None
+
+
+_state = _State()
+
+
+@app.callback()
+def _main(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", envvar=CONFIG_ENV, help="Configuration file (TOML)."),
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "WARNING",
+) -> None:
+    """igate-sync: commune dossiers to the provincial gateway."""
+    _state.config = config
+    configure_logging(level=log_level)
+
+
+def _settings() -> Settings:
+    if _state.config is None:
+        raise typer.BadParameter(f"give --config FILE or set {CONFIG_ENV}", param_hint="--config")
+    return load_settings(_state.config)
+
+
+@app.command()
+def check() -> None:
+    """Validate the configuration and reach every database and the gateway.
+
+    Example: igate-sync --config /etc/igate-sync/igate-sync.toml check
+    """
+    from igate_sync.bootstrap import check_all
+
+    settings = _settings()
+    for line in check_all(settings):
+        out.print(line)
+
+
+@app.command()
+def sync(
+    source: Annotated[str | None, typer.Option(help="Only this source (by name).")] = None,
+    scan: Annotated[bool, typer.Option(help="Also re-read every row (content scan).")] = False,
+) -> None:
+    """Run one full cycle: pull everything new, push until drained or the gateway stops us.
+
+    Example: igate-sync --config igate-sync.toml sync --source motcua
+    """
+    from datetime import timedelta
+
+    from igate_sync.bootstrap import wired
+    from igate_sync.pipeline import run_cycle
+
+    settings = _settings()
+    with wired(settings, source) as w:
+        interval = timedelta(0) if scan else w.scan_interval
+        result = run_cycle(w.sync, w.adapters, scan_interval=interval)
+    _print_summary(result.summary())
+    if result.upstream_unavailable:
+        err.print("gateway unavailable: work stays queued; run sync again later")
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(
+    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """Show queue depth by state, the oldest unconfirmed item, last runs and quarantine.
+
+    Example: igate-sync --config igate-sync.toml status --format json
+    """
+    from igate_sync.bootstrap import open_state, utc_now
+    from igate_sync.store.status import read_status
+
+    if format not in ("table", "json"):
+        raise typer.BadParameter("use table or json", param_hint="--format")
+    engine = open_state(_settings())
+    try:
+        report = read_status(engine, utc_now()).as_dict()
+    finally:
+        engine.dispose()
+    if format == "json":
+        out.print_json(json.dumps(report))
+    else:
+        _print_status(report)
+
+
+@app.command("simulate-upstream")
+def simulate_upstream(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8080,
+    client_id: Annotated[str, typer.Option(help="Accepted client id.")] = "demo",
+    client_secret: Annotated[
+        str, typer.Option(envvar="IGATE_SIM_CLIENT_SECRET", help="Accepted client secret.")
+    ] = "demo-secret",  # noqa: S107 - the simulator's own demo credential
+    agency: Annotated[
+        list[str], typer.Option(help="Agency code the client may push for (repeatable).")
+    ] = ["000.24.24.H16"],  # noqa: B006 - typer reads the default, never mutates it
+    store: Annotated[
+        Path | None, typer.Option(help="Keep the gateway's store in this SQLite file.")
+    ] = None,
+    token_ttl: Annotated[int, typer.Option(help="Token lifetime, seconds.")] = 3600,
+) -> None:
+    """Serve the gateway simulator (lgsp-rest profile) on 127.0.0.1.
+
+    Example: igate-sync simulate-upstream --port 8080 --client-id ea-yieng --store gw.db
+    """
+    from igate_sync.upstream.simulator.server import serve
+    from igate_sync.upstream.simulator.settings import ClientSpec, SimulatorSettings
+    from igate_sync.upstream.simulator.store import SimulatorStore
+
+    settings = SimulatorSettings(
+        clients={client_id: ClientSpec(secret=client_secret, agencies=tuple(agency))},
+        token_ttl_s=token_ttl,
+    )
+    err.print(f"gateway simulator on http://127.0.0.1:{port} (Ctrl-C to stop)")
+    serve(settings, SimulatorStore(str(store) if store else None), "127.0.0.1", port)
+
+
+@app.command()
+def demo(
+    workdir: Annotated[Path, typer.Option(help="Where the demo writes its files.")] = Path(
+        "igate-demo"
+    ),
+    dossiers: Annotated[int, typer.Option(min=1, help="Sample dossiers to generate.")] = 3000,
+    seed: Annotated[int, typer.Option(help="Seed of the sample data.")] = 2021,
+) -> None:
+    """Sample commune + built-in gateway simulator + one full sync, no configuration.
+
+    Example: igate-sync demo --dossiers 5000
+    """
+    from igate_sync.demo import run_demo
+
+    report = run_demo(workdir, dossiers=dossiers, seed=seed, console=out)
+    if not report.all_confirmed:
+        raise typer.Exit(1)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    table = Table(title=f"sync run {summary['run_id']}")
+    for column in ("source", "read", "enqueued", "unchanged", "drafts", "deleted", "quarantined"):
+        table.add_column(column, justify="right" if column != "source" else "left")
+    for name, c in summary["sources"].items():
+        quarantined = sum(c["quarantined"].values())
+        table.add_row(
+            name,
+            *(str(c[k]) for k in ("read", "enqueued", "unchanged", "drafts", "deleted")),
+            str(quarantined),
+        )
+    out.print(table)
+    pushed = summary["pushed"]
+    out.print(f"pushed in {pushed['batches']} batches: dossiers {pushed['dossiers']}")
+    out.print(f"events {pushed['events']}")
+
+
+def _print_status(report: dict[str, Any]) -> None:
+    table = Table(title="queue")
+    table.add_column("kind")
+    table.add_column("state")
+    table.add_column("count", justify="right")
+    for kind, states in report["queue"].items():
+        for state, n in sorted(states.items()):
+            table.add_row(kind, state, str(n))
+    out.print(table)
+    age = report["oldest_unconfirmed_age_s"]
+    out.print(f"oldest unconfirmed: {'none' if age is None else f'{age:.0f} s'}")
+    out.print(f"confirmed upstream: {report['confirmed_upstream']}")
+    out.print(f"quarantine: {report['quarantine_total']} {report['quarantine']}")
+    if report["upstream_hold_until"]:
+        out.print(f"gateway asked us to wait until {report['upstream_hold_until']}")
+    for run in report["last_runs"]:
+        out.print(f"last run of {run['source']}: {run['outcome']} at {run['finished_at']}")
+
+
+def main() -> None:
+    """Console entry point: map our errors to exit codes and one clear line."""
+    try:
+        code = app(standalone_mode=False)  # returns the code of typer.Exit in this mode
+        if isinstance(code, int) and code:
+            raise SystemExit(code)
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except StopError as exc:
+        err.print(f"error: {exc}")
+        raise SystemExit(2) from None
+    except TransientError as exc:
+        err.print(f"unavailable: {exc}")
+        raise SystemExit(1) from None
+    except IgateSyncError as exc:
+        err.print(f"error: {exc}")
+        raise SystemExit(2) from None
+    except click.ClickException as exc:
+        exc.show()
+        raise SystemExit(2) from None
+    except typer.Abort:
+        raise SystemExit(130) from None
+
+
+__all__ = ["app", "main"]

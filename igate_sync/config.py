@@ -1,0 +1,185 @@
+"""Configuration: one TOML file, validated once at start, immutable afterwards.
+
+The file is found by ``--config`` or ``IGATE_SYNC_CONFIG``. ``IGATE_UPSTREAM_CLIENT_SECRET``
+in the environment wins over ``upstream.client_secret`` in the file, so the secret can stay
+out of the file. Relative SQLite paths are relative to the file's folder. Every error names
+the offending key, e.g. ``sources[0].schedule: ...``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from igate_sync.errors import ConfigError
+
+SECRET_ENV = "IGATE_UPSTREAM_CLIENT_SECRET"  # noqa: S105 - a variable name, not a secret
+CONFIG_ENV = "IGATE_SYNC_CONFIG"
+
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AgencySettings(_Section):
+    """The receiving agency: MaDonVi and DonViXuLy."""
+
+    code: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z.]+$")]
+    name: Annotated[str, StringConstraints(min_length=1)]
+
+
+class StateSettings(_Section):
+    """Where the state database lives."""
+
+    url: str = "sqlite:///state.db"
+
+
+class UpstreamSettings(_Section):
+    """The provincial gateway."""
+
+    profile: Literal["lgsp-rest", "dvcqg-adapter"] = "lgsp-rest"
+    base_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
+    client_id: Annotated[str, StringConstraints(min_length=1)]
+    client_secret: SecretStr
+    timeout_s: float = Field(default=10.0, gt=0, le=300)
+    batch_size: int = Field(default=100, ge=1, le=100)
+    event_batch_size: int = Field(default=500, ge=1, le=500)
+    max_attempts: int = Field(default=5, ge=1, le=20)
+
+    @field_validator("client_secret")
+    @classmethod
+    def _secret_not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError(f"is empty (set it in the file or in {SECRET_ENV})")
+        return value
+
+
+class SourceSettings(_Section):
+    """One commune register."""
+
+    name: Name
+    kind: Literal["mot_cua_v1", "ho_tich_v1", "mapping"]
+    url: Annotated[str, StringConstraints(min_length=1)]
+    schedule: str = "*/5 * * * *"
+    chunk_rows: int = Field(default=500, ge=1, le=5000)
+    scan_interval_s: int = Field(default=3600, ge=60)
+
+    @field_validator("schedule")
+    @classmethod
+    def _crontab(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        CronTrigger.from_crontab(value)
+        return value
+
+
+class Settings(BaseSettings):
+    """The whole configuration."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid")
+
+    agency: AgencySettings
+    state: StateSettings = StateSettings()
+    upstream: UpstreamSettings
+    sources: Annotated[list[SourceSettings], Field(min_length=1)]
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_source_names(cls, sources: list[SourceSettings]) -> list[SourceSettings]:
+        names = [s.name for s in sources]
+        if len(names) != len(set(names)):
+            raise ValueError("source names must be unique")
+        return sources
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only the file's values, handed in by ``load_settings``."""
+        return (init_settings,)
+
+
+def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings:
+    """Read, resolve and validate the configuration file; ConfigError names the bad key."""
+    environ = dict(os.environ) if environ is None else environ
+    data = _read_toml(path)
+    secret = environ.get(SECRET_ENV)
+    if secret:
+        upstream = data.setdefault("upstream", {})
+        if isinstance(upstream, dict):
+            upstream["client_secret"] = secret
+    _resolve_sqlite_paths(data, path.parent)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise _config_error(exc) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError("--config", f"file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), f"not valid TOML: {exc}") from None
+
+
+def _resolve_sqlite_paths(data: dict[str, Any], base: Path) -> None:
+    state = data.get("state")
+    if isinstance(state, dict) and isinstance(state.get("url"), str):
+        state["url"] = resolve_sqlite_url(state["url"], base)
+    if "state" not in data:
+        data["state"] = {"url": resolve_sqlite_url(StateSettings().url, base)}
+    for source in data.get("sources") or []:
+        if isinstance(source, dict) and isinstance(source.get("url"), str):
+            source["url"] = resolve_sqlite_url(source["url"], base)
+
+
+def resolve_sqlite_url(url: str, base: Path) -> str:
+    """Make a relative SQLite file URL relative to ``base``."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url.startswith(prefix + "/") or url == "sqlite://":
+        return url
+    rest = url[len(prefix) :]
+    if rest.startswith(":memory:"):
+        return url
+    return prefix + str((base / rest).resolve())
+
+
+def _config_error(exc: ValidationError) -> ConfigError:
+    error = exc.errors()[0]
+    key = _dotted(error["loc"]) or "config"
+    message = error["msg"]
+    if error["type"] == "missing":
+        message = "is required"
+    elif error["type"] == "extra_forbidden":
+        message = "is not a known key"
+    return ConfigError(key, message)
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out

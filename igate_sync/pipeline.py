@@ -1,0 +1,200 @@
+"""One sync cycle: pull → normalise → enqueue → push → confirm.
+
+Sees sources only through the SourceAdapter port and the gateway only through the Gateway
+port. Pushing stops at the first sign that the gateway is unavailable; what is queued stays
+queued, and the gateway's Retry-After deadline is kept in the state store so that no request
+goes out before it, also after a restart.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+
+from igate_sync.adapters.base import SourceAdapter
+from igate_sync.errors import BatchTooLarge, UpstreamProtocolError, UpstreamUnavailable
+from igate_sync.store import control
+from igate_sync.store.ingest import IngestCounts, ingest
+from igate_sync.store.outbox import Batch, Outbox
+from igate_sync.upstream.base import Gateway, PushKind
+
+log = structlog.get_logger("igate_sync.pipeline")
+Clock = Callable[[], datetime]
+# Without a Retry-After, a gateway that stayed unavailable through the client's retries
+# is left alone this long before the next cycle tries again.
+DEFAULT_HOLD = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Sync:
+    """Everything one cycle needs, wired by the CLI."""
+
+    engine: Any
+    outbox: Outbox
+    gateway: Gateway
+    clock: Clock
+    batch_size: int = 100
+    event_batch_size: int = 500
+    chunk_rows: int = 500
+
+
+@dataclass
+class PushCounts:
+    """What one push phase did."""
+
+    batches: int = 0
+    dossiers: Counter[str] = field(default_factory=Counter)
+    events: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain form for the run summary."""
+        return {
+            "batches": self.batches,
+            "dossiers": dict(self.dossiers),
+            "events": dict(self.events),
+        }
+
+
+def pull(sync: Sync, adapter: SourceAdapter) -> IngestCounts:
+    """Read every row changed since the source's cursor into the outbox."""
+    total = IngestCounts()
+    cursor = control.load_cursor(sync.engine, adapter.name)
+    for batch in adapter.read_changes(cursor, sync.chunk_rows):
+        total.add(
+            ingest(sync.engine, adapter.name, batch.records, now=sync.clock(), cursor=batch.cursor)
+        )
+    return total
+
+
+def scan(sync: Sync, adapter: SourceAdapter) -> IngestCounts:
+    """Re-read every row and enqueue what changed without the cursor noticing."""
+    total = IngestCounts()
+    for records in adapter.scan(sync.chunk_rows):
+        total.add(ingest(sync.engine, adapter.name, records, now=sync.clock()))
+    control.mark_scanned(sync.engine, adapter.name, sync.clock())
+    return total
+
+
+def scan_due(sync: Sync, source: str, interval: timedelta) -> bool:
+    """Whether the source's content scan is due."""
+    last = control.last_scan(sync.engine, source)
+    return last is not None and sync.clock() - last >= interval
+
+
+def push(sync: Sync) -> PushCounts:
+    """Send the outbox until it is drained; UpstreamUnavailable when the gateway stops us."""
+    counts = PushCounts()
+    sizes: dict[PushKind, int] = {"dossiers": sync.batch_size, "events": sync.event_batch_size}
+    _respect_hold(sync)
+    while True:
+        batch = _next(sync, sizes)
+        if batch is None:
+            return counts
+        _send(sync, batch, sizes, counts)
+
+
+def _next(sync: Sync, sizes: dict[PushKind, int]) -> Batch | None:
+    now = sync.clock()
+    return sync.outbox.next_batch("dossiers", sizes["dossiers"], now) or sync.outbox.next_batch(
+        "events", sizes["events"], now
+    )
+
+
+def _respect_hold(sync: Sync) -> None:
+    held = control.hold_until(sync.engine)
+    if held is not None and held > sync.clock():
+        raise UpstreamUnavailable("gateway asked us to wait", not_before=held)
+
+
+def _send(sync: Sync, batch: Batch, sizes: dict[PushKind, int], counts: PushCounts) -> None:
+    kind = batch.request.kind
+    try:
+        results = sync.gateway.push(batch.request)
+    except UpstreamUnavailable as exc:
+        now = sync.clock()
+        sync.outbox.record_unanswered(batch, str(exc), now)
+        control.set_hold_until(sync.engine, exc.not_before or now + DEFAULT_HOLD, now)
+        raise
+    except BatchTooLarge:
+        sync.outbox.split(batch, sync.clock())
+        sizes[kind] = max(1, len(batch.item_ids) // 2)
+        return
+    except UpstreamProtocolError as exc:
+        sync.outbox.fail(batch, str(exc), sync.clock())
+        raise
+    outcomes = sync.outbox.record_results(batch, results, sync.clock())
+    counts.batches += 1
+    (counts.dossiers if kind == "dossiers" else counts.events).update(outcomes)
+
+
+@dataclass
+class CycleResult:
+    """The outcome of one cycle over one or more sources."""
+
+    run_id: str
+    pulled: dict[str, IngestCounts]
+    pushed: PushCounts
+    upstream_unavailable: bool = False
+
+    def summary(self) -> dict[str, Any]:
+        """Counts only: no personal data."""
+        return {
+            "run_id": self.run_id,
+            "sources": {name: _ingest_dict(c) for name, c in self.pulled.items()},
+            "pushed": self.pushed.as_dict(),
+            "upstream_unavailable": self.upstream_unavailable,
+        }
+
+
+def _ingest_dict(c: IngestCounts) -> dict[str, Any]:
+    return {
+        "read": c.read,
+        "enqueued": c.enqueued,
+        "unchanged": c.unchanged,
+        "events_enqueued": c.events_enqueued,
+        "drafts": c.drafts,
+        "deleted": c.deleted,
+        "quarantined": dict(c.quarantined),
+    }
+
+
+def run_cycle(
+    sync: Sync, adapters: Sequence[SourceAdapter], *, scan_interval: timedelta | None = None
+) -> CycleResult:
+    """Pull every source (scanning those due), then push; one summary log line."""
+    run_id = str(uuid.uuid4())
+    structlog.contextvars.bind_contextvars(run_id=run_id)
+    control.start_run(sync.engine, run_id, ",".join(a.name for a in adapters), sync.clock())
+    pulled = {a.name: _pull_source(sync, a, scan_interval) for a in adapters}
+    result = CycleResult(run_id, pulled, PushCounts())
+    try:
+        result.pushed = push(sync)
+    except UpstreamUnavailable:
+        result.upstream_unavailable = True
+    finally:
+        outcome = "upstream_unavailable" if result.upstream_unavailable else "ok"
+        control.finish_run(sync.engine, run_id, outcome, result.summary(), sync.clock())
+        log.info("sync cycle", outcome=outcome, **result.summary())
+        structlog.contextvars.unbind_contextvars("run_id")
+    return result
+
+
+def _pull_source(
+    sync: Sync, adapter: SourceAdapter, scan_interval: timedelta | None
+) -> IngestCounts:
+    structlog.contextvars.bind_contextvars(source=adapter.name)
+    try:
+        counts = pull(sync, adapter)
+        if scan_interval is not None and scan_due(sync, adapter.name, scan_interval):
+            counts.add(scan(sync, adapter))
+        elif control.last_scan(sync.engine, adapter.name) is None:
+            control.mark_scanned(sync.engine, adapter.name, sync.clock())
+        return counts
+    finally:
+        structlog.contextvars.unbind_contextvars("source")
