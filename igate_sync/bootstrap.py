@@ -15,7 +15,7 @@ from sqlalchemy import Engine, create_engine, exc
 from igate_sync.adapters.base import Agency, SourceAdapter
 from igate_sync.adapters.mot_cua import MotCuaAdapter
 from igate_sync.config import Settings, SourceSettings
-from igate_sync.errors import ConfigError, TransientError
+from igate_sync.errors import ConfigError, TransientError, UpstreamAuthError, UpstreamForbidden
 from igate_sync.pipeline import Sync
 from igate_sync.store.engine import create_state_engine
 from igate_sync.store.migrate import upgrade
@@ -136,6 +136,12 @@ def check_all(settings: Settings) -> Iterator[str]:
         gateway.get_dossier(f"{settings.agency.code}-000000-0000")
     except TransientError as err:
         raise ConfigError("upstream.base_url", f"cannot reach the gateway: {err}") from None
+    except UpstreamAuthError:
+        raise ConfigError(
+            "upstream.client_secret", "the gateway refused client_id/client_secret"
+        ) from None
+    except UpstreamForbidden:
+        raise ConfigError("agency.code", "the gateway does not allow this agency code") from None
     finally:
         gateway.close()
     up = settings.upstream

@@ -109,7 +109,8 @@ outbox_events = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("ma_ho_so", "stt", name="uq_outbox_events_ma_ho_so_stt"),
-    Index("ix_outbox_events_state_id", "state", "id"),
+    # Pending events are taken in (dossier, STT) order: the index serves that order directly.
+    Index("ix_outbox_events_state_order", "state", "ma_ho_so", "stt"),
     Index("ix_outbox_events_batch", "batch_id"),
 )
 

@@ -171,3 +171,38 @@ def test_bad_config_exits_2_naming_the_key(tmp_path: Path) -> None:
     done = igate(config, "sync")
     assert done.returncode == 2
     assert "upstream.base_url" in done.stderr
+
+
+def test_check_reaches_everything_and_says_what_it_would_do(
+    commune: Path, gateway: RunningSimulator
+) -> None:
+    done = igate(commune, "check")
+    assert done.returncode == 0, done.stderr
+    assert "source motcua (mot_cua_v1): ok" in done.stdout
+    assert "credentials accepted" in done.stdout
+    assert len(gateway.store.effects()) == 0  # check changes nothing upstream
+
+
+def test_check_with_a_wrong_secret_names_the_key(commune: Path, gateway: RunningSimulator) -> None:
+    env = {"IGATE_UPSTREAM_CLIENT_SECRET": "wrong", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [*BIN, "--config", str(commune), "check"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "upstream.client_secret" in done.stderr
+
+
+def test_check_with_an_unreachable_source_names_it(tmp_path: Path) -> None:
+    config = tmp_path / "igate-sync.toml"
+    text = CONFIG.format(agency=AGENCY, base_url="http://127.0.0.1:9").replace(
+        "sqlite:///motcua.db", "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    )
+    config.write_text(text, encoding="utf-8")
+    done = igate(config, "check")
+    assert done.returncode == 2
+    assert "sources[0].url" in done.stderr

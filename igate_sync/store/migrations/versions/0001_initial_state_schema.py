@@ -106,7 +106,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("outbox_events", schema=None) as batch_op:
         batch_op.create_index("ix_outbox_events_batch", ["batch_id"], unique=False)
-        batch_op.create_index("ix_outbox_events_state_id", ["state", "id"], unique=False)
+        batch_op.create_index(
+            "ix_outbox_events_state_order", ["state", "ma_ho_so", "stt"], unique=False
+        )
 
     op.create_table(
         "push_batches",
@@ -206,7 +208,7 @@ def downgrade() -> None:
 
     op.drop_table("push_batches")
     with op.batch_alter_table("outbox_events", schema=None) as batch_op:
-        batch_op.drop_index("ix_outbox_events_state_id")
+        batch_op.drop_index("ix_outbox_events_state_order")
         batch_op.drop_index("ix_outbox_events_batch")
 
     op.drop_table("outbox_events")
