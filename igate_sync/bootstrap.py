@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, exc
 
@@ -157,3 +158,43 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def same_id_findings(settings: Settings, engine: Engine) -> list[dict[str, Any]]:
+    """One finding row per dossier sharing an ID number under another spelling of the name.
+
+    The names are read from the sources now (the state database keeps only digests), so
+    that the officer sees both spellings on their own screen; they never reach a log.
+    """
+    from igate_sync.store.identities import same_id_groups
+
+    groups = same_id_groups(engine)
+    wanted: dict[str, list[str]] = {}
+    for group in groups:
+        for source, key, _ in group.rows:
+            wanted.setdefault(source, []).append(key)
+    names = {source: _names_at_source(settings, source, keys) for source, keys in wanted.items()}
+    return [
+        {
+            "code": "same_id_different_names",
+            "group": n,
+            "source": source,
+            "source_key": key,
+            "ma_ho_so": ma_ho_so,
+            "name": names[source].get(key, "(row changed since)"),
+        }
+        for n, group in enumerate(groups, start=1)
+        for source, key, ma_ho_so in group.rows
+    ]
+
+
+def _names_at_source(settings: Settings, source: str, keys: list[str]) -> dict[str, str]:
+    index = next((i for i, s in enumerate(settings.sources) if s.name == source), None)
+    if index is None:
+        return {}
+    adapter = build_adapter(settings, index)
+    try:
+        records = adapter.read_keys(keys)
+    finally:
+        adapter.close()
+    return {r.source_key: str(r.content["ChuHoSo"]) for r in records if r.content is not None}

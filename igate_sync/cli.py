@@ -117,6 +117,75 @@ def status(
         _print_status(report)
 
 
+quarantine_app = typer.Typer(help="Rows kept aside: what, why, since when.", no_args_is_help=True)
+app.add_typer(quarantine_app, name="quarantine")
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    reason: Annotated[str | None, typer.Option(help="Only this reason code.")] = None,
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """List quarantined rows: source key, reason, field, value shape, first and last seen.
+
+    A row leaves quarantine by itself once it is corrected at the source.
+    Example: igate-sync --config igate-sync.toml quarantine list --reason unknown_status
+    """
+    from igate_sync.bootstrap import open_state
+    from igate_sync.store.listings import quarantine_rows
+
+    _check_format(format)
+    engine = open_state(_settings())
+    try:
+        _emit(list(quarantine_rows(engine, reason=reason, source=source)), format, "quarantine")
+    finally:
+        engine.dispose()
+
+
+@app.command()
+def findings(
+    code: Annotated[str | None, typer.Option(help="Only this finding code.")] = None,
+    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """List data-quality findings (never blocking): unusable IDs and phones, unreadable
+    events, and one ID number under differently spelled names (names read from the source).
+
+    Example: igate-sync --config igate-sync.toml findings --format json
+    """
+    from igate_sync.bootstrap import open_state, same_id_findings
+    from igate_sync.store.listings import finding_rows
+
+    _check_format(format)
+    settings = _settings()
+    engine = open_state(settings)
+    try:
+        rows = list(finding_rows(engine, code=code))
+        if code in (None, "same_id_different_names"):
+            rows += same_id_findings(settings, engine)
+    finally:
+        engine.dispose()
+    _emit(rows, format, "findings")
+
+
+def _check_format(format: str) -> None:
+    if format not in ("table", "json"):
+        raise typer.BadParameter("use table or json", param_hint="--format")
+
+
+def _emit(rows: list[dict[str, Any]], format: str, title: str) -> None:
+    if format == "json":
+        out.print_json(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table(title=f"{title}: {len(rows)}")
+    columns = list(rows[0]) if rows else ["(none)"]
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(row[c]) if row[c] is not None else "" for c in columns))
+    out.print(table)
+
+
 @app.command("simulate-upstream")
 def simulate_upstream(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8080,

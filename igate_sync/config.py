@@ -21,10 +21,13 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from igate_sync.adapters.mapping_spec import MappingSpec
 from igate_sync.errors import ConfigError
+from igate_sync.schemas import MA_TTHC_PATTERN
 
 SECRET_ENV = "IGATE_UPSTREAM_CLIENT_SECRET"  # noqa: S105 - a variable name, not a secret
 CONFIG_ENV = "IGATE_SYNC_CONFIG"
@@ -69,6 +72,16 @@ class UpstreamSettings(_Section):
         return value
 
 
+class ProcedureSettings(_Section):
+    """A procedure of the ho_tich_v1 register's `loai` table."""
+
+    ma_tthc: Annotated[str, StringConstraints(pattern=MA_TTHC_PATTERN)]
+    ten_tthc: Annotated[str, StringConstraints(min_length=1)]
+    ma_linh_vuc: str = "HT"
+    ten_linh_vuc: str = "Hộ tịch"
+    muc_do: Literal[2, 3, 4] = 2
+
+
 class SourceSettings(_Section):
     """One commune register."""
 
@@ -78,6 +91,20 @@ class SourceSettings(_Section):
     schedule: str = "*/5 * * * *"
     chunk_rows: int = Field(default=500, ge=1, le=5000)
     scan_interval_s: int = Field(default=3600, ge=60)
+    # ho_tich_v1: the procedure of each `loai` code (KS, KT, KH, XNHN, CMC).
+    procedures: dict[str, ProcedureSettings] = Field(default_factory=dict)
+    # mapping: the declarative description of the register.
+    mapping: MappingSpec | None = None
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> SourceSettings:
+        if self.kind == "mapping" and self.mapping is None:
+            raise ValueError("a source of kind 'mapping' needs a [sources.mapping] table")
+        if self.kind != "mapping" and self.mapping is not None:
+            raise ValueError(f"[sources.mapping] is only for kind 'mapping', not {self.kind!r}")
+        if self.kind == "ho_tich_v1" and not self.procedures:
+            raise ValueError("a ho_tich_v1 source needs [sources.procedures.<loai>] tables")
+        return self
 
     @field_validator("schedule")
     @classmethod

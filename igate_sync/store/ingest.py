@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, up
 from igate_sync.adapters.base import SourceRecord
 from igate_sync.schemas import canonical_json, wire_dossier_json
 from igate_sync.store import tables as t
+from igate_sync.store.identities import replace_identities
 from igate_sync.store.versions import version_time
 
 
@@ -93,6 +94,7 @@ class _Chunk:
         self._write_rows(rows_new, rows_changed)
         self._write_quarantine()
         self._write_findings()
+        replace_identities(self.conn, self.source, self.records, self.now)
         return self.counts
 
     def _track(

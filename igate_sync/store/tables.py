@@ -196,3 +196,17 @@ gateway_listing = Table(
     Column("ngay_cap_nhat", String(14), nullable=False),
     Column("so_tien_trinh", Integer, nullable=False),
 )
+
+# Pseudonymised identities of pushed dossiers, for the "same ID number under differently
+# spelled names" finding: keyed HMACs of the ID number and of the folded name, never the
+# values themselves. The key lives in `control` (identity.hmac_key) in this database.
+identities = Table(
+    "identities",
+    metadata,
+    Column("source", String(100), primary_key=True),
+    Column("source_key", String(100), primary_key=True),
+    Column("id_hash", String(64), primary_key=True),
+    Column("name_hash", String(64), nullable=False),
+    Column("ma_ho_so", String(60), nullable=True),
+    Index("ix_identities_id_hash", "id_hash"),
+)
