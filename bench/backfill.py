@@ -6,7 +6,10 @@ seeded sample register, starts `igate-sync simulate-upstream` as its own process
 dossiers/s, CPU seconds per 1,000 dossiers and peak RSS of the sync process, plus the
 simulator's CPU seconds. Results also go to bench/results/backfill.json.
 
-    .venv/bin/python bench/backfill.py --sizes 10000 100000
+    .venv/bin/python bench/backfill.py --sizes 10000 100000 [--engine postgresql|mariadb]
+
+With --engine postgresql or mariadb the register lives on the local server (database
+igs_bench_<size>_<seed>, kept between runs), so that streaming is measured on each engine.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from igate_sync.sample.mot_cua import create_register, generate
 
@@ -47,9 +50,51 @@ batch_size = 100
 [[sources]]
 name = "motcua"
 kind = "mot_cua_v1"
-url = "sqlite:///{source}"
+url = "{source}"
 chunk_rows = {chunk}
 """
+
+
+SERVERS = {
+    "postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432",
+    "mariadb": "mysql+pymysql://root@127.0.0.1:3306",
+}
+
+
+def source_url(engine_kind: str, size: int, seed: int) -> str:
+    """The URL of the cached sample register of this size on this engine."""
+    if engine_kind == "sqlite":
+        return f"sqlite:///{source_db(size, seed)}"
+    name = f"igs_bench_{size}_{seed}"
+    server = SERVERS[engine_kind]
+    suffix = "?charset=utf8mb4" if engine_kind == "mariadb" else ""
+    admin = create_engine(
+        f"{server}/{'postgres' if engine_kind == 'postgresql' else ''}{suffix}",
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :n")
+            if engine_kind == "postgresql"
+            else text("SELECT 1 FROM information_schema.schemata WHERE schema_name = :n"),
+            {"n": name},
+        ).first()
+        if not exists:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    url = f"{server}/{name}{suffix}"
+    if not exists:
+        _fill(url, size, seed)
+    return url
+
+
+def _fill(url: str, size: int, seed: int) -> None:
+    engine = create_engine(url)
+    started = time.perf_counter()
+    create_register(engine)
+    generate(engine, count=size, seed=seed, agency_code=AGENCY)
+    engine.dispose()
+    print(f"  built {url.rsplit('/', 1)[1]} in {time.perf_counter() - started:.1f} s", flush=True)
 
 
 def source_db(size: int, seed: int) -> Path:
@@ -92,9 +137,9 @@ def wait_listening(port: int, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("simulator did not start")
 
 
-def run_once(size: int, seed: int, chunk: int) -> dict[str, float]:
-    source = source_db(size, seed)
-    work = RESULTS / f"run-{size}"
+def run_once(engine_kind: str, size: int, seed: int, chunk: int) -> dict[str, float | str]:
+    source = source_url(engine_kind, size, seed)
+    work = RESULTS / f"run-{engine_kind}-{size}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     port = free_port()
@@ -124,6 +169,7 @@ def run_once(size: int, seed: int, chunk: int) -> dict[str, float]:
         raise RuntimeError(f"sync exited with {os.waitstatus_to_exitcode(status)}")
     cpu = usage.ru_utime + usage.ru_stime
     return {
+        "engine": engine_kind,
         "dossiers": size,
         "wall_s": round(wall, 2),
         "dossiers_per_s": round(size / wall, 1),
@@ -139,22 +185,23 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--chunk", type=int, default=500)
+    parser.add_argument("--engine", choices=["sqlite", *SERVERS], default="sqlite")
     args = parser.parse_args()
     rows = []
     for size in args.sizes:
-        print(f"backfill {size} dossiers ...", flush=True)
-        rows.append(run_once(size, args.seed, args.chunk))
+        print(f"backfill {size} dossiers from {args.engine} ...", flush=True)
+        rows.append(run_once(args.engine, size, args.seed, args.chunk))
         print("  " + json.dumps(rows[-1]), flush=True)
-    header = ("dossiers", "wall_s", "dossiers_per_s", "cpu_s_per_1000", "peak_rss_mb",
+    header = ("engine", "dossiers", "wall_s", "dossiers_per_s", "cpu_s_per_1000", "peak_rss_mb",
               "simulator_cpu_s")  # fmt: skip
     print("\n" + " | ".join(header))
     for row in rows:
         print(" | ".join(str(row[h]) for h in header))
     if len(rows) >= 2:
-        growth = rows[-1]["peak_rss_mb"] - rows[0]["peak_rss_mb"]
+        growth = float(rows[-1]["peak_rss_mb"]) - float(rows[0]["peak_rss_mb"])
         print(f"peak RSS growth {rows[0]['dossiers']} → {rows[-1]['dossiers']}: {growth:+.1f} MB")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "backfill.json").write_text(json.dumps(rows, indent=2))
+    (RESULTS / f"backfill-{args.engine}.json").write_text(json.dumps(rows, indent=2))
 
 
 if __name__ == "__main__":

@@ -200,18 +200,33 @@ def simulate_upstream(
         Path | None, typer.Option(help="Keep the gateway's store in this SQLite file.")
     ] = None,
     token_ttl: Annotated[int, typer.Option(help="Token lifetime, seconds.")] = 3600,
+    faults: Annotated[
+        Path | None,
+        typer.Option(help="Fault plan (JSON): 429/5xx, slow, reset, lost_reply, token expiry."),
+    ] = None,
 ) -> None:
     """Serve the gateway simulator (lgsp-rest profile) on 127.0.0.1.
 
+    A fault plan is a JSON object {"seed": 1, "token_expiry_s": null, "rules": [{"kind":
+    "429", "probability": 0.1, "retry_after_s": 2}, {"kind": "lost_reply", "at": [3, 7]}]};
+    the same JSON can be POSTed to /_sim/faults while it runs.
     Example: igate-sync simulate-upstream --port 8080 --client-id ea-yieng --store gw.db
     """
+    from igate_sync.upstream.simulator.faults import FaultPlan, FaultPlanError
     from igate_sync.upstream.simulator.server import serve
     from igate_sync.upstream.simulator.settings import ClientSpec, SimulatorSettings
     from igate_sync.upstream.simulator.store import SimulatorStore
 
+    plan = FaultPlan()
+    if faults is not None:
+        try:
+            plan = FaultPlan.from_json(json.loads(faults.read_text(encoding="utf-8")))
+        except (OSError, ValueError, FaultPlanError) as exc:
+            raise typer.BadParameter(str(exc), param_hint="--faults") from None
     settings = SimulatorSettings(
         clients={client_id: ClientSpec(secret=client_secret, agencies=tuple(agency))},
         token_ttl_s=token_ttl,
+        faults=plan,
     )
     err.print(f"gateway simulator on http://127.0.0.1:{port} (Ctrl-C to stop)")
     serve(settings, SimulatorStore(str(store) if store else None), "127.0.0.1", port)
