@@ -66,7 +66,7 @@ def build_gateway(settings: Settings, clock: Callable[[], datetime] = utc_now) -
         up.client_id,
         up.client_secret.get_secret_value(),
         timeout_s=up.timeout_s,
-        policy=RetryPolicy(max_attempts=up.max_attempts),
+        policy=RetryPolicy(max_attempts=up.max_attempts, retries_per_minute=up.retries_per_minute),
         clock=clock,
     )
 
@@ -101,6 +101,8 @@ def wired(settings: Settings, source: str | None = None) -> Iterator[Wired]:
         batch_size=settings.upstream.batch_size,
         event_batch_size=settings.upstream.event_batch_size,
         chunk_rows=min(s.chunk_rows for s in settings.sources),
+        hold=timedelta(seconds=settings.upstream.hold_s),
+        max_hold=timedelta(seconds=settings.upstream.max_hold_s),
     )
     interval = timedelta(seconds=min(s.scan_interval_s for s in settings.sources))
     try:

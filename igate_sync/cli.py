@@ -280,6 +280,7 @@ def _print_status(report: dict[str, Any]) -> None:
     age = report["oldest_unconfirmed_age_s"]
     out.print(f"oldest unconfirmed: {'none' if age is None else f'{age:.0f} s'}")
     out.print(f"confirmed upstream: {report['confirmed_upstream']}")
+    out.print(f"gateway circuit: {report['circuit']}")
     out.print(f"quarantine: {report['quarantine_total']} {report['quarantine']}")
     if report["upstream_hold_until"]:
         out.print(f"gateway asked us to wait until {report['upstream_hold_until']}")

@@ -63,6 +63,9 @@ class UpstreamSettings(_Section):
     batch_size: int = Field(default=100, ge=1, le=100)
     event_batch_size: int = Field(default=500, ge=1, le=500)
     max_attempts: int = Field(default=5, ge=1, le=20)
+    retries_per_minute: int = Field(default=30, ge=1, le=600)
+    hold_s: float = Field(default=30.0, ge=0, le=3600)
+    max_hold_s: float = Field(default=900.0, ge=0, le=86400)
 
     @field_validator("client_secret")
     @classmethod

@@ -26,9 +26,6 @@ from igate_sync.upstream.base import Gateway, PushKind
 
 log = structlog.get_logger("igate_sync.pipeline")
 Clock = Callable[[], datetime]
-# Without a Retry-After, a gateway that stayed unavailable through the client's retries
-# is left alone this long before the next cycle tries again.
-DEFAULT_HOLD = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -42,6 +39,10 @@ class Sync:
     batch_size: int = 100
     event_batch_size: int = 500
     chunk_rows: int = 500
+    # Circuit breaker: after a cycle the gateway stayed unavailable through the client's
+    # retries, no request for hold, doubling per failed cycle up to max_hold.
+    hold: timedelta = timedelta(seconds=30)
+    max_hold: timedelta = timedelta(minutes=15)
 
 
 @dataclass
@@ -97,6 +98,8 @@ def push(sync: Sync) -> PushCounts:
         if batch is None:
             return counts
         _send(sync, batch, sizes, counts)
+        if counts.batches == 1:
+            control.record_success(sync.engine, sync.clock())
 
 
 def _next(sync: Sync, sizes: dict[PushKind, int]) -> Batch | None:
@@ -119,7 +122,10 @@ def _send(sync: Sync, batch: Batch, sizes: dict[PushKind, int], counts: PushCoun
     except UpstreamUnavailable as exc:
         now = sync.clock()
         sync.outbox.record_unanswered(batch, str(exc), now)
-        control.set_hold_until(sync.engine, exc.not_before or now + DEFAULT_HOLD, now)
+        until = control.record_failure(
+            sync.engine, exc.not_before, now, base=sync.hold, cap=sync.max_hold
+        )
+        log.warning("upstream unavailable", hold_until=until.isoformat(), error=str(exc))
         raise
     except BatchTooLarge:
         sync.outbox.split(batch, sync.clock())

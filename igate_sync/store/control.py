@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
@@ -38,6 +38,45 @@ def hold_until(engine: Engine) -> datetime | None:
 def set_hold_until(engine: Engine, until: datetime | None, now: datetime) -> None:
     """Keep the gateway's Retry-After deadline."""
     set_value(engine, HOLD_UNTIL, until.isoformat() if until else None, now)
+
+
+FAILURES = "upstream.failures"
+
+
+def record_failure(
+    engine: Engine,
+    not_before: datetime | None,
+    now: datetime,
+    *,
+    base: timedelta,
+    cap: timedelta,
+) -> datetime:
+    """The circuit opens: hold requests for a backoff that doubles with each failed cycle.
+
+    The hold is never shorter than the gateway's own Retry-After deadline.
+    """
+    failures = int(get_value(engine, FAILURES) or 0) + 1
+    backoff: timedelta = min(cap, base * (1 << min(failures - 1, 20)))
+    until: datetime = max(now + backoff, not_before or now)
+    set_value(engine, FAILURES, str(failures), now)
+    set_hold_until(engine, until, now)
+    return until
+
+
+def record_success(engine: Engine, now: datetime) -> None:
+    """The gateway answered: close the circuit."""
+    if get_value(engine, FAILURES) not in (None, "0"):
+        set_value(engine, FAILURES, "0", now)
+        set_hold_until(engine, None, now)
+
+
+def circuit_state(engine: Engine, now: datetime) -> str:
+    """closed (all well), open (holding until a deadline) or half_open (next call probes)."""
+    if int(get_value(engine, FAILURES) or 0) == 0:
+        held = hold_until(engine)
+        return "open" if held is not None and held > now else "closed"
+    held = hold_until(engine)
+    return "open" if held is not None and held > now else "half_open"
 
 
 def load_cursor(engine: Engine, source: str) -> str | None:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from igate_sync.store import tables as t
-from igate_sync.store.control import hold_until
+from igate_sync.store.control import circuit_state, hold_until
 
 UNCONFIRMED = ("pending", "in_flight")
 
@@ -25,6 +25,7 @@ class StoreStatus:
     quarantine: dict[str, int] = field(default_factory=dict)
     confirmed_upstream: int = 0
     hold_until: str | None = None
+    circuit: str = "closed"
     last_runs: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -36,6 +37,7 @@ class StoreStatus:
             "quarantine_total": sum(self.quarantine.values()),
             "confirmed_upstream": self.confirmed_upstream,
             "upstream_hold_until": self.hold_until,
+            "circuit": self.circuit,
             "last_runs": self.last_runs,
         }
 
@@ -65,6 +67,7 @@ def read_status(engine: Engine, now: datetime) -> StoreStatus:
         status.last_runs = _last_runs(conn)
     held = hold_until(engine)
     status.hold_until = held.isoformat() if held and held > now else None
+    status.circuit = circuit_state(engine, now)
     return status
 
 

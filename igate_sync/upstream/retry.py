@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,6 +38,8 @@ class RetryPolicy:
     base_s: float = 0.5
     cap_s: float = 30.0
     max_inline_wait_s: float = 60.0
+    # No retry storm: at most this many retries in any 60 s, whatever the number of calls.
+    retries_per_minute: int = 30
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -101,6 +104,7 @@ class RetryRunner:
         self._clock = clock
         self._sleep = sleep
         self._rng = rng if rng is not None else random.Random()  # noqa: S311 - jitter, not crypto
+        self._recent: deque[datetime] = deque()
 
     def call(self, fn: Callable[[], T]) -> T:
         """Call ``fn``, retrying it on ``UpstreamUnavailable``; re-raise the last failure."""
@@ -127,7 +131,19 @@ class RetryRunner:
     def _stop(self, state: tenacity.RetryCallState) -> bool:
         if state.attempt_number >= self.policy.max_attempts:
             return True
-        return self.seconds_left(_failure(state)) > self.policy.max_inline_wait_s
+        if self.seconds_left(_failure(state)) > self.policy.max_inline_wait_s:
+            return True
+        return not self._spend_budget()
+
+    def _spend_budget(self) -> bool:
+        """Take one retry from the per-minute budget; False when it is spent."""
+        now = self._clock()
+        while self._recent and now - self._recent[0] >= timedelta(minutes=1):
+            self._recent.popleft()
+        if len(self._recent) >= self.policy.retries_per_minute:
+            return False
+        self._recent.append(now)
+        return True
 
     def _log_retry(self, state: tenacity.RetryCallState) -> None:
         structlog.get_logger().info(

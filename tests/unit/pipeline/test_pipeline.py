@@ -228,3 +228,23 @@ def test_version_time_never_goes_backwards(
     assert stored is not None
     assert stored["GhiChu"] == "x"
     assert stored["NgayCapNhat"] > "20210311093000"
+
+
+def test_circuit_opens_doubles_its_hold_then_closes_on_success(
+    sync: Sync, source: InMemoryAdapter, gateway: FakeGateway, clock: FakeClock
+) -> None:
+    source.put(dossier(1, changed=T0), changed=T0)
+    holds = []
+    for _ in range(3):
+        gateway.fail_next(1, UpstreamUnavailable("502"))
+        assert run_cycle(sync, [source]).upstream_unavailable
+        assert control.circuit_state(sync.engine, clock()) == "open"
+        held = control.hold_until(sync.engine)
+        assert held is not None
+        holds.append((held - clock()).total_seconds())
+        clock.now = held
+        assert control.circuit_state(sync.engine, clock()) == "half_open"
+    assert holds == [30, 60, 120]
+    assert not run_cycle(sync, [source]).upstream_unavailable
+    assert control.circuit_state(sync.engine, clock()) == "closed"
+    assert created(gateway) == [code(1)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -189,3 +190,39 @@ def test_deadline_exactly_at_the_inline_limit_is_slept_through() -> None:
     fn = Flaky(UpstreamUnavailable("503", not_before=START + timedelta(seconds=60)))
     assert runner(fake).call(fn) == "done"
     assert fake.sleeps[0] >= 60
+
+
+def test_retry_budget_bounds_retries_per_minute_across_calls() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from igate_sync.errors import UpstreamUnavailable
+    from igate_sync.upstream.retry import RetryPolicy, RetryRunner
+
+    now = [datetime(2026, 11, 27, tzinfo=UTC)]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += timedelta(seconds=seconds)
+
+    runner = RetryRunner(
+        RetryPolicy(max_attempts=5, base_s=0.0, cap_s=0.0, retries_per_minute=6),
+        clock=lambda: now[0],
+        sleep=sleep,
+    )
+    calls = 0
+
+    def down() -> None:
+        nonlocal calls
+        calls += 1
+        raise UpstreamUnavailable("down")
+
+    for _ in range(4):
+        with contextlib.suppress(UpstreamUnavailable):
+            runner.call(down)
+    assert len(waits) == 6  # 4 calls x up to 4 retries, but only 6 retries in the minute
+    assert calls == 4 + 6
+    now[0] += timedelta(minutes=1)
+    with contextlib.suppress(UpstreamUnavailable):
+        runner.call(down)
+    assert len(waits) == 10  # a new minute, a new budget
