@@ -17,7 +17,7 @@ from igate_sync.adapters.base import Agency, SourceAdapter
 from igate_sync.adapters.mot_cua import MotCuaAdapter
 from igate_sync.config import Settings, SourceSettings
 from igate_sync.errors import ConfigError, TransientError, UpstreamAuthError, UpstreamForbidden
-from igate_sync.pipeline import Sync
+from igate_sync.pipeline import OutboxCap, Sync
 from igate_sync.store.engine import create_state_engine
 from igate_sync.store.migrate import upgrade
 from igate_sync.store.outbox import Outbox
@@ -103,6 +103,7 @@ def wired(settings: Settings, source: str | None = None) -> Iterator[Wired]:
         chunk_rows=min(s.chunk_rows for s in settings.sources),
         hold=timedelta(seconds=settings.upstream.hold_s),
         max_hold=timedelta(seconds=settings.upstream.max_hold_s),
+        cap=OutboxCap(settings.outbox.max_rows, int(settings.outbox.max_mb * 1_000_000)),
     )
     interval = timedelta(seconds=min(s.scan_interval_s for s in settings.sources))
     try:

@@ -85,6 +85,13 @@ class ProcedureSettings(_Section):
     muc_do: Literal[2, 3, 4] = 2
 
 
+class OutboxSettings(_Section):
+    """How much unconfirmed work may wait for the gateway before pulling pauses."""
+
+    max_rows: int = Field(default=500_000, ge=1)
+    max_mb: float = Field(default=1000.0, gt=0)
+
+
 class SourceSettings(_Section):
     """One commune register."""
 
@@ -126,6 +133,7 @@ class Settings(BaseSettings):
     agency: AgencySettings
     state: StateSettings = StateSettings()
     upstream: UpstreamSettings
+    outbox: OutboxSettings = OutboxSettings()
     sources: Annotated[list[SourceSettings], Field(min_length=1)]
 
     @field_validator("sources")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,10 +23,23 @@ from igate_sync.errors import BatchTooLarge, UpstreamProtocolError, UpstreamUnav
 from igate_sync.store import control
 from igate_sync.store.ingest import IngestCounts, ingest
 from igate_sync.store.outbox import Batch, Outbox
+from igate_sync.store.status import outbox_usage
 from igate_sync.upstream.base import Gateway, PushKind
 
 log = structlog.get_logger("igate_sync.pipeline")
 Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class OutboxCap:
+    """How much unconfirmed work the outbox may hold before pulling stops (back-pressure)."""
+
+    max_rows: int = 500_000
+    max_size: int = 1_000_000_000  # characters of payload
+
+    def share(self, rows: int, size: int) -> float:
+        """How full the outbox is, 0.0 to 1.0 and beyond."""
+        return max(rows / self.max_rows, size / self.max_size)
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,7 @@ class Sync:
     # retries, no request for hold, doubling per failed cycle up to max_hold.
     hold: timedelta = timedelta(seconds=30)
     max_hold: timedelta = timedelta(minutes=15)
+    cap: OutboxCap = OutboxCap()
 
 
 @dataclass
@@ -53,6 +68,12 @@ class PushCounts:
     dossiers: Counter[str] = field(default_factory=Counter)
     events: Counter[str] = field(default_factory=Counter)
 
+    def add(self, other: PushCounts) -> None:
+        """Accumulate another push phase."""
+        self.batches += other.batches
+        self.dossiers.update(other.dossiers)
+        self.events.update(other.events)
+
     def as_dict(self) -> dict[str, Any]:
         """Plain form for the run summary."""
         return {
@@ -62,15 +83,39 @@ class PushCounts:
         }
 
 
+WARN_AT = (0.7, 0.9)
+
+
 def pull(sync: Sync, adapter: SourceAdapter) -> IngestCounts:
-    """Read every row changed since the source's cursor into the outbox."""
+    """Read rows changed since the source's cursor into the outbox, until it is full.
+
+    When the outbox holds ``cap`` unconfirmed work, pulling stops before the next chunk
+    (its cursor stays put: nothing is skipped) and ``backpressure`` is set on the counts.
+    """
     total = IngestCounts()
+    rows, size = outbox_usage(sync.engine)
+    warned = {w for w in WARN_AT if sync.cap.share(rows, size) >= w}
     cursor = control.load_cursor(sync.engine, adapter.name)
-    for batch in adapter.read_changes(cursor, sync.chunk_rows):
-        total.add(
-            ingest(sync.engine, adapter.name, batch.records, now=sync.clock(), cursor=batch.cursor)
-        )
+    with closing(adapter.read_changes(cursor, sync.chunk_rows)) as batches:  # type: ignore[type-var]
+        for batch in batches:
+            if sync.cap.share(rows, size) >= 1.0:
+                total.backpressure = True
+                log.warning("outbox full: pulling paused", rows=rows, size=size)
+                break
+            counts = ingest(
+                sync.engine, adapter.name, batch.records, now=sync.clock(), cursor=batch.cursor
+            )
+            total.add(counts)
+            rows, size = rows + counts.enqueued + counts.events_enqueued, size + counts.size
+            _warn_filling(sync.cap.share(rows, size), warned)
     return total
+
+
+def _warn_filling(share: float, warned: set[float]) -> None:
+    for level in WARN_AT:
+        if share >= level and level not in warned:
+            warned.add(level)
+            log.warning("outbox filling", percent=int(level * 100))
 
 
 def scan(sync: Sync, adapter: SourceAdapter) -> IngestCounts:
@@ -167,6 +212,7 @@ def _ingest_dict(c: IngestCounts) -> dict[str, Any]:
         "drafts": c.drafts,
         "deleted": c.deleted,
         "quarantined": dict(c.quarantined),
+        "backpressure": c.backpressure,
     }
 
 
@@ -181,6 +227,12 @@ def run_cycle(
     result = CycleResult(run_id, pulled, PushCounts())
     try:
         result.pushed = push(sync)
+        while any(c.backpressure for c in pulled.values()) and result.pushed.batches:
+            # The outbox was full: it has drained, so read on where pulling paused.
+            for adapter in adapters:
+                pulled[adapter.name].backpressure = False
+                pulled[adapter.name].add(pull(sync, adapter))
+            result.pushed.add(push(sync))
     except UpstreamUnavailable:
         result.upstream_unavailable = True
     finally:

@@ -28,17 +28,28 @@ class IngestCounts:
 
     read: int = 0
     enqueued: int = 0
+    size: int = 0  # characters of payload enqueued (dossier versions and events)
     unchanged: int = 0
     events_enqueued: int = 0
     drafts: int = 0
     deleted: int = 0
     quarantined: Counter[str] = field(default_factory=Counter)
+    backpressure: bool = False  # pulling paused: the outbox is full
 
     def add(self, other: IngestCounts) -> None:
         """Accumulate another chunk's counts."""
-        for name in ("read", "enqueued", "unchanged", "events_enqueued", "drafts", "deleted"):
+        for name in (
+            "read",
+            "enqueued",
+            "size",
+            "unchanged",
+            "events_enqueued",
+            "drafts",
+            "deleted",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.quarantined.update(other.quarantined)
+        self.backpressure = self.backpressure or other.backpressure
 
 
 def ingest(
@@ -146,6 +157,7 @@ class _Chunk:
         assert record.content is not None and record.phien_ban and record.ma_ho_so
         self.counts.enqueued += 1
         payload = wire_dossier_json(record.content, ngay_cap_nhat=ngay, version=record.phien_ban)
+        self.counts.size += len(payload)
         return {
             "source": self.source,
             "ma_ho_so": record.ma_ho_so,
@@ -161,11 +173,13 @@ class _Chunk:
     def _event(self, ma_ho_so: str, event: dict[str, Any]) -> dict[str, Any]:
         self.counts.events_enqueued += 1
         self.known_events.add((ma_ho_so, int(event["STT"])))
+        payload = canonical_json(event)
+        self.counts.size += len(payload)
         return {
             "source": self.source,
             "ma_ho_so": ma_ho_so,
             "stt": int(event["STT"]),
-            "payload": canonical_json(event),
+            "payload": payload,
             "state": "pending",
             "attempts": 0,
             "created_at": self.now,

@@ -42,6 +42,20 @@ class StoreStatus:
         }
 
 
+def outbox_usage(engine: Engine) -> tuple[int, int]:
+    """Unconfirmed items in the outbox (dossier versions and events) and their payload size."""
+    rows = size = 0
+    with engine.connect() as conn:
+        for table in (t.outbox_dossiers, t.outbox_events):
+            n, chars = conn.execute(
+                select(
+                    func.count(), func.coalesce(func.sum(func.length(table.c.payload)), 0)
+                ).where(table.c.state.in_(UNCONFIRMED))
+            ).one()
+            rows, size = rows + int(n), size + int(chars)
+    return rows, size
+
+
 def read_status(engine: Engine, now: datetime) -> StoreStatus:
     """Queue depth by state, oldest unconfirmed age, quarantine by reason, last runs."""
     status = StoreStatus()

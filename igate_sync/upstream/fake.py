@@ -48,6 +48,10 @@ class FakeGateway:
         """Make the next ``n`` pushes raise ``error``, after applying them if asked."""
         self._failures.extend((error, apply_then_fail) for _ in range(n))
 
+    def heal(self) -> None:
+        """Forget the failures still planned: the gateway is back."""
+        self._failures.clear()
+
     def reject(self, ma_ho_so: str, field: str, message: str) -> None:
         """Make every push of this dossier come back ``rejected`` with this field error."""
         self._rejections[ma_ho_so] = FieldError(field, message)
