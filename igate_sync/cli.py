@@ -117,6 +117,25 @@ def status(
         _print_status(report)
 
 
+@app.command("retry-dead")
+def retry_dead() -> None:
+    """Give every dead item (one the gateway kept failing alone) another chance.
+
+    Each goes alone in its own batch at the next sync; `status` shows what is dead.
+    Example: igate-sync --config igate-sync.toml retry-dead
+    """
+    from igate_sync.bootstrap import open_state, utc_now
+    from igate_sync.store.outbox import Outbox
+
+    settings = _settings()
+    engine = open_state(settings)
+    try:
+        revived = Outbox(engine, settings.agency.code).retry_dead(utc_now())
+    finally:
+        engine.dispose()
+    out.print(f"{revived} dead item(s) queued again; they go out at the next sync")
+
+
 quarantine_app = typer.Typer(help="Rows kept aside: what, why, since when.", no_args_is_help=True)
 app.add_typer(quarantine_app, name="quarantine")
 

@@ -58,6 +58,8 @@ class Sync:
     hold: timedelta = timedelta(seconds=30)
     max_hold: timedelta = timedelta(minutes=15)
     cap: OutboxCap = OutboxCap()
+    # An item failing alone this many times while the gateway answers others goes to dead.
+    dead_after: int = 3
 
 
 @dataclass
@@ -134,24 +136,19 @@ def scan_due(sync: Sync, source: str, interval: timedelta) -> bool:
 
 
 def push(sync: Sync) -> PushCounts:
-    """Send the outbox until it is drained; UpstreamUnavailable when the gateway stops us."""
-    counts = PushCounts()
-    sizes: dict[PushKind, int] = {"dossiers": sync.batch_size, "events": sync.event_batch_size}
+    """Send the outbox until it is drained; UpstreamUnavailable when the gateway stops us.
+
+    A batch that fails while the gateway answers others in the same cycle is not the
+    gateway's trouble but the batch's: it is split so that its items go alone, and an item
+    that keeps failing alone goes to ``dead`` (see ``Outbox.isolate``), so one bad item never
+    blocks the queue. A failure before anything succeeded in the cycle means the gateway is
+    unavailable: the circuit opens and the cycle ends.
+    """
+    run = _PushRun(sync)
     _respect_hold(sync)
-    while True:
-        batch = _next(sync, sizes)
-        if batch is None:
-            return counts
-        _send(sync, batch, sizes, counts)
-        if counts.batches == 1:
-            control.record_success(sync.engine, sync.clock())
-
-
-def _next(sync: Sync, sizes: dict[PushKind, int]) -> Batch | None:
-    now = sync.clock()
-    return sync.outbox.next_batch("dossiers", sizes["dossiers"], now) or sync.outbox.next_batch(
-        "events", sizes["events"], now
-    )
+    while (batch := run.next()) is not None:
+        run.send(batch)
+    return run.counts
 
 
 def _respect_hold(sync: Sync) -> None:
@@ -160,28 +157,69 @@ def _respect_hold(sync: Sync) -> None:
         raise UpstreamUnavailable("gateway asked us to wait", not_before=held)
 
 
-def _send(sync: Sync, batch: Batch, sizes: dict[PushKind, int], counts: PushCounts) -> None:
-    kind = batch.request.kind
-    try:
-        results = sync.gateway.push(batch.request)
-    except UpstreamUnavailable as exc:
-        now = sync.clock()
-        sync.outbox.record_unanswered(batch, str(exc), now)
+class _PushRun:
+    """One push phase: batch sizes, batches set aside, and what happened."""
+
+    def __init__(self, sync: Sync) -> None:
+        self.sync = sync
+        self.counts = PushCounts()
+        self.sizes: dict[PushKind, int] = {
+            "dossiers": sync.batch_size,
+            "events": sync.event_batch_size,
+        }
+        self.skip: set[int] = set()
+
+    def next(self) -> Batch | None:
+        for kind in ("dossiers", "events"):
+            batch = self.sync.outbox.next_batch(
+                kind,
+                self.sizes[kind],
+                self.sync.clock(),
+                healthy=self.counts.batches > 0,
+                skip=frozenset(self.skip),
+            )
+            if batch is not None:
+                return batch
+        return None
+
+    def send(self, batch: Batch) -> None:
+        try:
+            results = self.sync.gateway.push(batch.request)
+        except UpstreamUnavailable as exc:
+            self._unanswered(batch, exc)
+            return
+        except BatchTooLarge:
+            self.sync.outbox.split(batch, self.sync.clock())
+            self.sizes[batch.request.kind] = max(1, len(batch.item_ids) // 2)
+            return
+        except UpstreamProtocolError as exc:
+            log.exception("gateway refused a batch", items=len(batch.item_ids))
+            self._set_aside(batch, str(exc), dead_after=1)
+            return
+        outcomes = self.sync.outbox.record_results(batch, results, self.sync.clock())
+        self.counts.batches += 1
+        if self.counts.batches == 1:
+            control.record_success(self.sync.engine, self.sync.clock())
+        (self.counts.dossiers if batch.request.kind == "dossiers" else self.counts.events).update(
+            outcomes
+        )
+
+    def _unanswered(self, batch: Batch, exc: UpstreamUnavailable) -> None:
+        now = self.sync.clock()
+        self.sync.outbox.record_unanswered(batch, str(exc), now)
+        if self.counts.batches > 0 and exc.not_before is None:
+            self._set_aside(batch, str(exc), dead_after=self.sync.dead_after)
+            return
         until = control.record_failure(
-            sync.engine, exc.not_before, now, base=sync.hold, cap=sync.max_hold
+            self.sync.engine, exc.not_before, now, base=self.sync.hold, cap=self.sync.max_hold
         )
         log.warning("upstream unavailable", hold_until=until.isoformat(), error=str(exc))
-        raise
-    except BatchTooLarge:
-        sync.outbox.split(batch, sync.clock())
-        sizes[kind] = max(1, len(batch.item_ids) // 2)
-        return
-    except UpstreamProtocolError as exc:
-        sync.outbox.fail(batch, str(exc), sync.clock())
-        raise
-    outcomes = sync.outbox.record_results(batch, results, sync.clock())
-    counts.batches += 1
-    (counts.dossiers if kind == "dossiers" else counts.events).update(outcomes)
+        raise exc
+
+    def _set_aside(self, batch: Batch, error: str, *, dead_after: int) -> None:
+        self.skip.add(batch.id)
+        died = self.sync.outbox.isolate(batch, error, self.sync.clock(), dead_after=dead_after)
+        log.warning("batch set aside", items=len(batch.item_ids), dead=died)
 
 
 @dataclass

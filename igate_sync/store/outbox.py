@@ -44,18 +44,79 @@ class Outbox:
         self._engine = engine
         self._ma_don_vi = ma_don_vi
 
-    def next_batch(self, kind: PushKind, limit: int, now: datetime) -> Batch | None:
-        """The open batch left from before, else a new one of up to ``limit`` items."""
+    def next_batch(
+        self,
+        kind: PushKind,
+        limit: int,
+        now: datetime,
+        *,
+        healthy: bool = False,
+        skip: frozenset[int] = frozenset(),
+    ) -> Batch | None:
+        """The batch to send next: an open one left from before, else a new one.
+
+        An open batch that never got an answer is repeated first, as it is. One that already
+        failed is repeated first only once the gateway has answered something this cycle
+        (``healthy``); until then a new batch of other items goes first, as a probe, so that
+        a batch the gateway keeps failing cannot block the rest of the queue.
+        """
         with self._engine.begin() as conn:
-            open_id = conn.execute(
-                select(t.push_batches.c.id)
-                .where(t.push_batches.c.kind == kind, t.push_batches.c.state == "open")
-                .order_by(t.push_batches.c.id)
-                .limit(1)
-            ).scalar()
-            if open_id is not None:
-                return self._load(conn, kind, open_id)
-            return self._new(conn, kind, limit, now)
+            b = t.push_batches.c
+            query = select(b.id, b.attempts).where(b.kind == kind, b.state == "open")
+            if skip:
+                query = query.where(b.id.not_in(skip))
+            first = conn.execute(query.order_by(b.id).limit(1)).first()
+            if first is not None and (healthy or first.attempts == 0):
+                return self._load(conn, kind, first.id)
+            new = self._new(conn, kind, limit, now)
+            if new is None and first is not None:
+                return self._load(conn, kind, first.id)
+            return new
+
+    def isolate(self, batch: Batch, error: str, now: datetime, *, dead_after: int) -> bool:
+        """The gateway fails this batch while it answers others: find the item to blame.
+
+        A batch of several items is split: each goes alone from now on. A single item that
+        keeps failing so ``dead_after`` times goes to ``dead`` (``retry-dead`` brings it back).
+        Splitting is safe after an unanswered request: the gateway applies a version once
+        whatever the key, and answers ``unchanged`` to a repeat. Returns True when an item died.
+        """
+        table = _TABLES[batch.request.kind]
+        b = t.push_batches.c
+        with self._engine.begin() as conn:
+            if len(batch.item_ids) > 1:
+                conn.execute(
+                    update(table)
+                    .where(table.c.batch_id == batch.id)
+                    .values(state="pending", batch_id=None, isolate=True, updated_at=now)
+                )
+                _close(conn, batch.id, "split", now, error)
+                return False
+            failures = conn.execute(
+                select(b.selective_failures).where(b.id == batch.id)
+            ).scalar_one()
+            conn.execute(
+                update(t.push_batches)
+                .where(b.id == batch.id)
+                .values(selective_failures=failures + 1, updated_at=now)
+            )
+            if failures + 1 < dead_after:
+                return False
+        self._release(batch, "failed", "dead", error, now)
+        return True
+
+    def retry_dead(self, now: datetime) -> int:
+        """Give every dead item another chance, alone in its batch; how many."""
+        revived = 0
+        with self._engine.begin() as conn:
+            for table in _TABLES.values():
+                done = conn.execute(
+                    update(table)
+                    .where(table.c.state == "dead")
+                    .values(state="pending", isolate=True, last_error=None, updated_at=now)
+                )
+                revived += done.rowcount
+        return revived
 
     def record_results(
         self, batch: Batch, results: Sequence[ItemResult], now: datetime
@@ -95,10 +156,6 @@ class Outbox:
         """The gateway refused the size (nothing applied): release the items."""
         self._release(batch, "split", "pending", None, now)
 
-    def fail(self, batch: Batch, error: str, now: datetime) -> None:
-        """The gateway refused the envelope (a bug): park the items as dead."""
-        self._release(batch, "failed", "dead", error, now)
-
     def _release(
         self, batch: Batch, batch_state: str, item_state: str, error: str | None, now: datetime
     ) -> None:
@@ -112,14 +169,9 @@ class Outbox:
             _close(conn, batch.id, batch_state, now, error)
 
     def _new(self, conn: Connection, kind: PushKind, limit: int, now: datetime) -> Batch | None:
-        table = _TABLES[kind]
-        query = select(table.c.id).where(table.c.state == "pending", table.c.batch_id.is_(None))
-        if kind == "events":
-            confirmed = exists().where(t.gateway_dossiers.c.ma_ho_so == table.c.ma_ho_so)
-            query = query.where(confirmed).order_by(table.c.ma_ho_so, table.c.stt)
-        else:
-            query = query.order_by(table.c.id)
-        ids = list(conn.execute(query.limit(limit)).scalars())
+        ids = self._pick(conn, kind, limit, isolated=False) or self._pick(
+            conn, kind, 1, isolated=True
+        )
         if not ids:
             return None
         key = uuid.uuid4().hex
@@ -135,12 +187,25 @@ class Outbox:
         ).inserted_primary_key
         assert inserted is not None
         batch_id = int(inserted[0])
+        table = _TABLES[kind]
         conn.execute(
             update(table)
             .where(table.c.id.in_(ids))
             .values(batch_id=batch_id, state="in_flight", updated_at=now)
         )
         return self._load(conn, kind, batch_id)
+
+    def _pick(self, conn: Connection, kind: PushKind, limit: int, *, isolated: bool) -> list[int]:
+        table = _TABLES[kind]
+        query = select(table.c.id).where(
+            table.c.state == "pending", table.c.batch_id.is_(None), table.c.isolate.is_(isolated)
+        )
+        if kind == "events":
+            confirmed = exists().where(t.gateway_dossiers.c.ma_ho_so == table.c.ma_ho_so)
+            query = query.where(confirmed).order_by(table.c.ma_ho_so, table.c.stt)
+        else:
+            query = query.order_by(table.c.id)
+        return list(conn.execute(query.limit(limit)).scalars())
 
     def _load(self, conn: Connection, kind: PushKind, batch_id: int) -> Batch:
         table = _TABLES[kind]

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -87,6 +89,8 @@ outbox_dossiers = Table(
     Column("batch_id", ID, nullable=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=True),
+    # Sent alone: it was in a batch the gateway kept failing while it answered others.
+    Column("isolate", Boolean, nullable=False, default=False, server_default=false()),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_outbox_dossiers_state_id", "state", "id"),
@@ -106,6 +110,7 @@ outbox_events = Table(
     Column("batch_id", ID, nullable=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=True),
+    Column("isolate", Boolean, nullable=False, default=False, server_default=false()),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("ma_ho_so", "stt", name="uq_outbox_events_ma_ho_so_stt"),
@@ -122,6 +127,8 @@ push_batches = Table(
     Column("idempotency_key", String(128), nullable=False, unique=True),
     Column("state", String(10), nullable=False),  # open | done | split | failed
     Column("attempts", Integer, nullable=False, default=0),
+    # Failures while the gateway answered other batches in the same cycle.
+    Column("selective_failures", Integer, nullable=False, default=0, server_default="0"),
     Column("last_error", Text, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),

@@ -43,14 +43,20 @@ class FakeGateway:
         self._replies: dict[tuple[PushKind, str], tuple[bytes, list[ItemResult]]] = {}
         self._failures: deque[tuple[Exception, bool]] = deque()
         self._rejections: dict[str, FieldError] = {}
+        self._poisons: dict[str, Exception] = {}
 
     def fail_next(self, n: int, error: Exception, *, apply_then_fail: bool = False) -> None:
         """Make the next ``n`` pushes raise ``error``, after applying them if asked."""
         self._failures.extend((error, apply_then_fail) for _ in range(n))
 
     def heal(self) -> None:
-        """Forget the failures still planned: the gateway is back."""
+        """Forget the failures still planned, and every poison: the gateway is back."""
         self._failures.clear()
+        self._poisons.clear()
+
+    def poison(self, ma_ho_so: str, error: Exception) -> None:
+        """Make every push containing this dossier or its events raise ``error``, unapplied."""
+        self._poisons[ma_ho_so] = error
 
     def reject(self, ma_ho_so: str, field: str, message: str) -> None:
         """Make every push of this dossier come back ``rejected`` with this field error."""
@@ -59,6 +65,10 @@ class FakeGateway:
     def push(self, request: PushRequest) -> list[ItemResult]:
         """Apply one batch (or replay it for a known key); fail first if told to."""
         self.requests.append(request)
+        for text in request.items:
+            poison = self._poisons.get(str(_parse_item(text).get("MaHoSo", "")))
+            if poison is not None:
+                raise poison
         error, apply_first = self._failures.popleft() if self._failures else (None, False)
         if error is not None and not apply_first:
             raise error

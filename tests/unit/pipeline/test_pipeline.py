@@ -248,3 +248,45 @@ def test_circuit_opens_doubles_its_hold_then_closes_on_success(
     assert not run_cycle(sync, [source]).upstream_unavailable
     assert control.circuit_state(sync.engine, clock()) == "closed"
     assert created(gateway) == [code(1)]
+
+
+def test_a_poison_item_is_isolated_and_never_blocks_the_queue(
+    sync: Sync, source: InMemoryAdapter, gateway: FakeGateway, clock: FakeClock
+) -> None:
+    for n in range(1, 8):
+        source.put(dossier(n, changed=later(n)), changed=later(n))
+    gateway.poison(code(2), UpstreamUnavailable("502 on this batch"))
+    assert run_cycle(sync, [source]).upstream_unavailable  # first batch fails: can't tell yet
+    assert created(gateway) == []
+    for minute in range(8, 12):  # more cycles, each with new work that proves the gateway up
+        clock.advance(3600)
+        source.put(dossier(minute, changed=later(minute)), changed=later(minute))
+        run_cycle(sync, [source])
+    assert sorted(created(gateway)) == sorted(code(n) for n in range(1, 12) if n != 2)
+    assert states(sync.engine).get("dead") == 1
+    with sync.engine.connect() as conn:
+        dead = conn.execute(
+            select(t.outbox_dossiers.c.ma_ho_so).where(t.outbox_dossiers.c.state == "dead")
+        ).scalar_one()
+    assert dead == code(2)
+
+    gateway.heal()
+    assert sync.outbox.retry_dead(clock()) == 1
+    clock.advance(3600)
+    assert not run_cycle(sync, [source]).upstream_unavailable
+    assert code(2) in created(gateway)
+    assert "dead" not in states(sync.engine)
+
+
+def test_a_batch_the_gateway_refuses_as_malformed_does_not_stop_the_rest(
+    sync: Sync, source: InMemoryAdapter, gateway: FakeGateway
+) -> None:
+    from igate_sync.errors import UpstreamProtocolError
+
+    for n in range(1, 7):
+        source.put(dossier(n, changed=later(n)), changed=later(n))
+    gateway.poison(code(5), UpstreamProtocolError("400"))
+    result = run_cycle(sync, [source])
+    assert not result.upstream_unavailable
+    assert sorted(created(gateway)) == sorted(code(n) for n in (1, 2, 3, 4, 6))
+    assert states(sync.engine).get("dead") == 1
