@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from igate_sync.config import CONFIG_ENV, Settings, load_settings
-from igate_sync.errors import IgateSyncError, StopError, TransientError
+from igate_sync.errors import IgateSyncError, StateLocked, StopError, TransientError
 from igate_sync.logs import configure_logging
 
 app = typer.Typer(
@@ -91,6 +91,18 @@ def sync(
     if result.upstream_unavailable:
         err.print("gateway unavailable: work stays queued; run sync again later")
         raise typer.Exit(1)
+
+
+@app.command()
+def run() -> None:
+    """Run the daemon: each source on its schedule, the push loop, until SIGTERM/SIGINT.
+
+    Exits 0 after a clean stop; exit 2 when another daemon holds the state database.
+    Example: igate-sync --config /etc/igate-sync/igate-sync.toml run
+    """
+    from igate_sync.daemon import run_daemon
+
+    raise typer.Exit(run_daemon(_settings()))
 
 
 @app.command()
@@ -315,7 +327,7 @@ def main() -> None:
             raise SystemExit(code)
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
-    except StopError as exc:
+    except (StopError, StateLocked) as exc:
         err.print(f"error: {exc}")
         raise SystemExit(2) from None
     except TransientError as exc:

@@ -92,6 +92,19 @@ class OutboxSettings(_Section):
     max_mb: float = Field(default=1000.0, gt=0)
 
 
+class DaemonSettings(_Section):
+    """The long-running daemon (`igate-sync run`) and its local admin endpoint."""
+
+    push_interval_s: float = Field(default=15.0, gt=0, le=3600)
+    stop_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    admin_host: str = "127.0.0.1"
+    admin_port: int = Field(default=8765, ge=0, le=65535)
+    # Bearer token for mutating admin calls (resync, pause, resume); none → they are refused.
+    admin_token: SecretStr | None = None
+    # /readyz fails when the oldest unconfirmed item is older than this.
+    max_unconfirmed_age_s: float = Field(default=3600.0, gt=0)
+
+
 class SourceSettings(_Section):
     """One commune register."""
 
@@ -134,6 +147,7 @@ class Settings(BaseSettings):
     state: StateSettings = StateSettings()
     upstream: UpstreamSettings
     outbox: OutboxSettings = OutboxSettings()
+    daemon: DaemonSettings = DaemonSettings()
     sources: Annotated[list[SourceSettings], Field(min_length=1)]
 
     @field_validator("sources")

@@ -60,6 +60,8 @@ class Sync:
     cap: OutboxCap = OutboxCap()
     # An item failing alone this many times while the gateway answers others goes to dead.
     dead_after: int = 3
+    # Asked between chunks and batches: True once the daemon is stopping (SIGTERM).
+    stopping: Callable[[], bool] = field(default=lambda: False)
 
 
 @dataclass
@@ -100,6 +102,8 @@ def pull(sync: Sync, adapter: SourceAdapter) -> IngestCounts:
     cursor = control.load_cursor(sync.engine, adapter.name)
     with closing(adapter.read_changes(cursor, sync.chunk_rows)) as batches:  # type: ignore[type-var]
         for batch in batches:
+            if sync.stopping():
+                break
             if sync.cap.share(rows, size) >= 1.0:
                 total.backpressure = True
                 log.warning("outbox full: pulling paused", rows=rows, size=size)
@@ -146,7 +150,7 @@ def push(sync: Sync) -> PushCounts:
     """
     run = _PushRun(sync)
     _respect_hold(sync)
-    while (batch := run.next()) is not None:
+    while not sync.stopping() and (batch := run.next()) is not None:
         run.send(batch)
     return run.counts
 

@@ -91,6 +91,12 @@ def test_the_walk_sees_the_layers() -> None:
 
 
 def test_nothing_reads_config_but_the_composition_root() -> None:
-    root = {"igate_sync.cli", "igate_sync.bootstrap", "igate_sync.demo", "igate_sync.config"}
+    root = {
+        "igate_sync.cli",
+        "igate_sync.bootstrap",
+        "igate_sync.daemon",
+        "igate_sync.demo",
+        "igate_sync.config",
+    }
     readers = {module_name(p) for p in MODULES if "igate_sync.config" in our_imports(p)} - root
     assert not readers
