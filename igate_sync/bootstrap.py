@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, exc
 
 from igate_sync.adapters.base import Agency, SourceAdapter
+from igate_sync.adapters.ho_tich import HoTichAdapter
+from igate_sync.adapters.ho_tich_mapping import Procedure
 from igate_sync.adapters.mot_cua import MotCuaAdapter
 from igate_sync.config import Settings, SourceSettings
 from igate_sync.errors import ConfigError, TransientError, UpstreamAuthError, UpstreamForbidden
@@ -21,6 +23,7 @@ from igate_sync.pipeline import OutboxCap, Sync
 from igate_sync.store.engine import create_state_engine
 from igate_sync.store.migrate import upgrade
 from igate_sync.store.outbox import Outbox
+from igate_sync.store.resync import ResyncSpec
 from igate_sync.upstream.base import Gateway
 from igate_sync.upstream.lgsp_rest import LgspRestClient
 from igate_sync.upstream.retry import RetryPolicy
@@ -53,6 +56,12 @@ def build_adapter(settings: Settings, index: int) -> SourceAdapter:
         raise ConfigError(f"sources[{index}].url", f"not a usable database URL ({err})") from None
     if source.kind == "mot_cua_v1":
         return MotCuaAdapter(source.name, engine, agency)
+    if source.kind == "ho_tich_v1":
+        procedures = {
+            loai: Procedure(p.ma_tthc, p.ten_tthc, p.ma_linh_vuc, p.ten_linh_vuc, p.muc_do)
+            for loai, p in source.procedures.items()
+        }
+        return HoTichAdapter(source.name, engine, agency, procedures)
     raise ConfigError(f"sources[{index}].kind", f"{source.kind!r} is not implemented yet")
 
 
@@ -201,3 +210,48 @@ def _names_at_source(settings: Settings, source: str, keys: list[str]) -> dict[s
     finally:
         adapter.close()
     return {r.source_key: str(r.content["ChuHoSo"]) for r in records if r.content is not None}
+
+
+RESYNC_WAIT = timedelta(minutes=10)
+
+
+def run_resync(
+    settings: Settings, spec: ResyncSpec, *, dry_run: bool, requested_by: str, reason: str
+) -> dict[str, Any]:
+    """Hand a resync to the running daemon and wait for it, or carry it out here."""
+    import time
+
+    from igate_sync.pipeline import resync
+    from igate_sync.store.lease import live_holder
+    from igate_sync.store.resync import StoredResync, finish, outcome, submit
+
+    engine = open_state(settings)
+    try:
+        now = utc_now()
+        if live_holder(engine, now) is not None:
+            request_id = submit(
+                engine, spec, dry_run=dry_run, requested_by=requested_by, reason=reason, now=now
+            )
+            deadline = time.monotonic() + RESYNC_WAIT.total_seconds()
+            while time.monotonic() < deadline:
+                state, result = outcome(engine, request_id)
+                if state in ("done", "failed") and result is not None:
+                    return {"carried_out_by": "daemon", **result}
+                time.sleep(0.5)  # the daemon polls its request table every second
+            return {"id": request_id, "state": "still running in the daemon"}
+    finally:
+        engine.dispose()
+    with wired(settings, spec.source) as w:
+        request_id = submit(
+            w.sync.engine,
+            spec,
+            dry_run=dry_run,
+            requested_by=requested_by,
+            reason=reason,
+            now=utc_now(),
+            running=True,
+        )
+        request = StoredResync(request_id, spec, dry_run, requested_by, reason)
+        result = resync(w.sync, w.adapters, request)
+        finish(w.sync.engine, request_id, result, utc_now())
+    return {"carried_out_by": "this process", **result}

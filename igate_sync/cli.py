@@ -129,6 +129,67 @@ def status(
         _print_status(report)
 
 
+@app.command()
+def resync(
+    dossier: Annotated[
+        list[str] | None, typer.Option("--dossier", help="A dossier code (repeatable).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Received or changed at/after (YYYY-MM-DD[ HH:MM]).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="... and before this (local time).")] = None,
+    quarantined: Annotated[bool, typer.Option(help="Every quarantined row.")] = False,
+    rejected: Annotated[bool, typer.Option(help="Every dossier the gateway rejected.")] = False,
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option(help="List what would be sent again; change nothing.")
+    ] = False,
+    reason: Annotated[str, typer.Option(help="Why (kept with the request).")] = "",
+    by: Annotated[str | None, typer.Option(help="Who asks (default: the login name).")] = None,
+) -> None:
+    """Send dossiers again: re-read them at the source and enqueue their current versions.
+
+    With the daemon running, the request is stored and the daemon carries it out at once;
+    without it, it runs here. Every request is recorded with who, when and why.
+    Example: igate-sync --config igate-sync.toml resync --dossier 000.24.24.H16-210311-0001
+             --reason "citizen says it is not on the portal"
+    """
+    import getpass
+
+    from igate_sync.bootstrap import run_resync
+    from igate_sync.store.resync import ResyncSpec
+
+    spec = ResyncSpec(
+        dossiers=tuple(dossier or ()),
+        since=_wire_time(since, "--since"),
+        until=_wire_time(until, "--until"),
+        quarantined=quarantined,
+        rejected=rejected,
+        source=source,
+    )
+    if not (spec.dossiers or spec.since or spec.until or quarantined or rejected):
+        raise typer.BadParameter(
+            "say what to resync: --dossier, --since/--until, --quarantined or --rejected"
+        )
+    result = run_resync(
+        _settings(), spec, dry_run=dry_run, requested_by=by or getpass.getuser(), reason=reason
+    )
+    out.print_json(json.dumps(result, ensure_ascii=False))
+
+
+def _wire_time(value: str | None, option: str) -> str | None:
+    from datetime import datetime
+
+    if value is None:
+        return None
+    for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value, pattern).strftime("%Y%m%d%H%M%S")  # noqa: DTZ007
+        except ValueError:
+            continue
+    raise typer.BadParameter("use YYYY-MM-DD or 'YYYY-MM-DD HH:MM' (local time)", param_hint=option)
+
+
 @app.command("retry-dead")
 def retry_dead() -> None:
     """Give every dead item (one the gateway kept failing alone) another chance.

@@ -13,8 +13,9 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import FrameType
+from typing import Any
 
 import structlog
 from apscheduler.triggers.cron import CronTrigger
@@ -22,13 +23,18 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from igate_sync.adapters.base import SourceAdapter
+from igate_sync.admin import AdminHooks, AdminServer, ResyncRequest, create_admin_app
 from igate_sync.bootstrap import Wired, utc_now, wired
 from igate_sync.config import Settings, SourceSettings
-from igate_sync.errors import StateLocked, UpstreamUnavailable
-from igate_sync.normalize import VN_TZ
-from igate_sync.pipeline import Sync, push, run_cycle
+from igate_sync.errors import StateLocked, TransientError, UpstreamUnavailable
+from igate_sync.metrics import StateCollector, build_registry
+from igate_sync.normalize import VN_TZ, format_wire_time
+from igate_sync.pipeline import Sync, process_resyncs, push, run_cycle
 from igate_sync.scheduler import Job, build_scheduler
+from igate_sync.store import control
 from igate_sync.store.lease import Lease
+from igate_sync.store.resync import ResyncSpec, submit
+from igate_sync.store.status import read_status
 
 log = structlog.get_logger("igate_sync.daemon")
 HEARTBEAT = timedelta(seconds=20)
@@ -43,8 +49,14 @@ def run_daemon(settings: Settings, *, ready: threading.Event | None = None) -> i
         lease.acquire(utc_now())
         sync = replace(w.sync, stopping=stop.is_set)
         scheduler = build_scheduler(_jobs(settings, w, sync, lease, stop))
+        admin = AdminServer(create_admin_app(_hooks(settings, w), _token(settings)))
+        admin.start(settings.daemon.admin_host, settings.daemon.admin_port)
         scheduler.start()
-        log.info("daemon started", sources=[a.name for a in w.adapters])
+        log.info(
+            "daemon started",
+            sources=[a.name for a in w.adapters],
+            admin=f"http://{settings.daemon.admin_host}:{admin.port}",
+        )
         if ready is not None:
             ready.set()
         try:
@@ -52,6 +64,7 @@ def run_daemon(settings: Settings, *, ready: threading.Event | None = None) -> i
         finally:
             log.info("daemon stopping")
             _shutdown(scheduler, settings.daemon.stop_timeout_s)
+            admin.stop()
             lease.release()
     log.info("daemon stopped")
     return 0
@@ -80,6 +93,7 @@ def _jobs(
         for adapter, source in zip(w.adapters, _selected(settings, w), strict=True)
     ]
     jobs.append(Job("push", _push(sync), IntervalTrigger(seconds=settings.daemon.push_interval_s)))
+    jobs.append(Job("resync", _resyncs(sync, w.adapters), IntervalTrigger(seconds=1)))
     jobs.append(
         Job(
             "heartbeat",
@@ -111,6 +125,84 @@ def _push(sync: Sync) -> Callable[[], None]:
             log.info("push waits for the gateway")
 
     return job
+
+
+def _resyncs(sync: Sync, adapters: list[SourceAdapter]) -> Callable[[], None]:
+    def job() -> None:
+        process_resyncs(sync, adapters)
+
+    return job
+
+
+def _token(settings: Settings) -> str | None:
+    token = settings.daemon.admin_token
+    return token.get_secret_value() if token is not None else None
+
+
+def _hooks(settings: Settings, w: Wired) -> AdminHooks:
+    engine = w.sync.engine
+    collector = StateCollector(
+        engine, utc_now, lambda: int(getattr(w.sync.gateway, "retry_count", 0))
+    )
+
+    def status() -> dict[str, Any]:
+        return read_status(engine, utc_now()).as_dict() | {"paused": control.paused(engine)}
+
+    def readiness() -> list[str]:
+        return _problems(settings, w)
+
+    def request_resync(request: ResyncRequest) -> int:
+        names = {a.name for a in w.adapters}
+        if request.source is not None and request.source not in names:
+            raise ValueError(f"no source named {request.source!r}")
+        spec = ResyncSpec(
+            dossiers=request.dossiers,
+            since=_wire(request.since),
+            until=_wire(request.until),
+            quarantined=request.quarantined,
+            rejected=request.rejected,
+            source=request.source,
+        )
+        return submit(
+            engine,
+            spec,
+            dry_run=request.dry_run,
+            requested_by=request.requested_by,
+            reason=request.reason,
+            now=utc_now(),
+        )
+
+    def set_paused(value: bool) -> None:
+        control.set_paused(engine, value, utc_now())
+
+    return AdminHooks(status, readiness, request_resync, set_paused, build_registry(collector))
+
+
+def _wire(value: str | None) -> str | None:
+    """An admin time (ISO 8601 or yyyyMMddHHmmss) as a wire time; naive means local."""
+    if value is None or (value.isdigit() and len(value) == 14):
+        return value
+    moment = datetime.fromisoformat(value)
+    return format_wire_time(moment if moment.tzinfo else moment.replace(tzinfo=VN_TZ))
+
+
+def _problems(settings: Settings, w: Wired) -> list[str]:
+    problems: list[str] = []
+    try:
+        status = read_status(w.sync.engine, utc_now())
+    except SQLAlchemyError as exc:
+        return [f"state database: {type(exc).__name__}"]
+    for adapter in w.adapters:
+        try:
+            adapter.ping()
+        except TransientError as exc:
+            problems.append(f"source {adapter.name}: {exc}")
+    if status.circuit == "open":
+        problems.append(f"gateway circuit open until {status.hold_until}")
+    age = status.oldest_unconfirmed_s
+    if age is not None and age > settings.daemon.max_unconfirmed_age_s:
+        problems.append(f"oldest unconfirmed item is {age:.0f} s old")
+    return problems
 
 
 def _heartbeat(lease: Lease, stop: threading.Event) -> Callable[[], None]:

@@ -23,6 +23,7 @@ from igate_sync.errors import BatchTooLarge, UpstreamProtocolError, UpstreamUnav
 from igate_sync.store import control
 from igate_sync.store.ingest import IngestCounts, ingest
 from igate_sync.store.outbox import Batch, Outbox
+from igate_sync.store.resync import StoredResync, finish, selected_rows, take_pending
 from igate_sync.store.status import outbox_usage
 from igate_sync.upstream.base import Gateway, PushKind
 
@@ -149,6 +150,9 @@ def push(sync: Sync) -> PushCounts:
     unavailable: the circuit opens and the cycle ends.
     """
     run = _PushRun(sync)
+    if control.paused(sync.engine):
+        log.info("pushing is paused by an operator")
+        return run.counts
     _respect_hold(sync)
     while not sync.stopping() and (batch := run.next()) is not None:
         run.send(batch)
@@ -224,6 +228,49 @@ class _PushRun:
         self.skip.add(batch.id)
         died = self.sync.outbox.isolate(batch, error, self.sync.clock(), dead_after=dead_after)
         log.warning("batch set aside", items=len(batch.item_ids), dead=died)
+
+
+def resync(sync: Sync, adapters: Sequence[SourceAdapter], request: StoredResync) -> dict[str, Any]:
+    """Re-read the selected rows and enqueue their current versions again, then push.
+
+    A dry run only lists what would be sent again and where each row stands now.
+    """
+    spec = request.spec
+    result: dict[str, Any] = {"id": request.id, "dry_run": request.dry_run, "sources": {}}
+    found: set[str] = set()
+    for adapter in adapters:
+        if spec.source not in (None, adapter.name):
+            continue
+        rows = selected_rows(sync.engine, spec, adapter.name)
+        found.update(r["ma_ho_so"] for r in rows if r["ma_ho_so"])
+        if request.dry_run:
+            result["sources"][adapter.name] = {"would_resend": rows}
+            continue
+        counts = IngestCounts()
+        keys = [r["source_key"] for r in rows]
+        for start in range(0, len(keys), sync.chunk_rows):
+            records = adapter.read_keys(keys[start : start + sync.chunk_rows])
+            counts.add(
+                ingest(sync.engine, adapter.name, records, now=sync.clock(), resync_id=request.id)
+            )
+        result["sources"][adapter.name] = {"selected": len(rows), **_ingest_dict(counts)}
+    result["not_found"] = [code for code in spec.dossiers if code not in found]
+    if not request.dry_run:
+        try:
+            result["pushed"] = push(sync).as_dict()
+        except UpstreamUnavailable:
+            result["upstream_unavailable"] = True
+    log.info("resync", id=request.id, dry_run=request.dry_run, not_found=len(result["not_found"]))
+    return result
+
+
+def process_resyncs(sync: Sync, adapters: Sequence[SourceAdapter]) -> int:
+    """Carry out every pending resync request (the daemon's job); how many."""
+    done = 0
+    while (request := take_pending(sync.engine)) is not None:
+        finish(sync.engine, request.id, resync(sync, adapters, request), sync.clock())
+        done += 1
+    return done
 
 
 @dataclass

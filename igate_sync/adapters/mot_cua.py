@@ -13,14 +13,16 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Select, and_, func, literal, or_, select
+from sqlalchemy import Engine, Select, and_, or_, select
 from sqlalchemy.engine import RowMapping
 
 from igate_sync.adapters import mot_cua_schema as t
 from igate_sync.adapters.base import Agency, ChangeBatch, SourceRecord
 from igate_sync.adapters.mot_cua_mapping import map_row
 from igate_sync.adapters.sql_stream import (
+    change_time_expr,
     children_by_parent,
+    cursor_time_value,
     decode_cursor,
     encode_cursor,
     ping,
@@ -37,14 +39,14 @@ class MotCuaAdapter:
         self.name = name
         self._engine = engine
         self._agency = agency
-        self._changed = _change_time(engine)
+        self._changed = change_time_expr(engine, t.ho_so.c.ngay_cap_nhat, _EPOCH)
 
     def read_changes(self, cursor: str | None, chunk: int) -> Iterator[ChangeBatch]:
         """Rows changed strictly after ``cursor``, streamed in cursor order."""
         query = self._rows().add_columns(self._changed.label("_changed"))
         if cursor is not None:
             changed, key = decode_cursor(cursor)
-            changed = _cursor_value(self._engine, changed)
+            changed = cursor_time_value(self._engine, changed)
             query = query.where(
                 or_(self._changed > changed, and_(self._changed == changed, t.ho_so.c.id > key))
             )
@@ -111,17 +113,3 @@ def _children(table: Any, ids: list[Any], order: Any = None) -> Select[Any]:
         .where(table.c.ho_so_id.in_(ids))
         .order_by(table.c.ho_so_id, order if order is not None else table.c.id, table.c.id)
     )
-
-
-def _change_time(engine: Engine) -> ColumnElement[Any]:
-    if engine.dialect.name == "sqlite":
-        return func.strftime(
-            "%Y-%m-%d %H:%M:%f", func.coalesce(t.ho_so.c.ngay_cap_nhat, "1900-01-01 00:00:00")
-        )
-    return func.coalesce(t.ho_so.c.ngay_cap_nhat, literal(_EPOCH, t.ho_so.c.ngay_cap_nhat.type))
-
-
-def _cursor_value(engine: Engine, value: Any) -> Any:
-    if engine.dialect.name == "sqlite":
-        return value
-    return datetime.fromisoformat(value)

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, exc
+from sqlalchemy import ColumnElement, Engine, Select, exc, func, literal
 from sqlalchemy.engine import Connection, RowMapping
 
 from igate_sync.errors import SourceUnavailable
@@ -40,6 +40,28 @@ def children_by_parent(
     for row in conn.execute(query).mappings():
         grouped.setdefault(row[parent_column], []).append(row)
     return grouped
+
+
+def change_time_expr(
+    engine: Engine, column: ColumnElement[Any], default: datetime | None = None
+) -> ColumnElement[Any]:
+    """The sort value of a naive change-time column (NULL as ``default``) on this engine."""
+    if engine.dialect.name == "sqlite":
+        # SQLite keeps datetimes as text in whatever spelling the writer chose ('T' or space,
+        # with or without fractions); strftime gives one spelling that sorts as time does.
+        # Text it cannot read sorts first as '', so that a cursor never holds NULL.
+        value = column if default is None else func.coalesce(column, default.isoformat(sep=" "))
+        return func.coalesce(func.strftime("%Y-%m-%d %H:%M:%f", value), "")
+    if default is None:
+        return column
+    return func.coalesce(column, literal(default, column.type))
+
+
+def cursor_time_value(engine: Engine, value: Any) -> Any:
+    """A decoded cursor's change-time value, as ``change_time_expr`` compares it."""
+    if engine.dialect.name == "sqlite":
+        return value
+    return datetime.fromisoformat(value)
 
 
 def encode_cursor(changed: object, key: object) -> str:

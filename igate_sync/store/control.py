@@ -41,6 +41,17 @@ def set_hold_until(engine: Engine, until: datetime | None, now: datetime) -> Non
 
 
 FAILURES = "upstream.failures"
+PAUSED = "push.paused"
+
+
+def paused(engine: Engine) -> bool:
+    """Whether an operator paused pushing."""
+    return get_value(engine, PAUSED) == "1"
+
+
+def set_paused(engine: Engine, value: bool, now: datetime) -> None:
+    """Pause or resume pushing (reading the sources goes on)."""
+    set_value(engine, PAUSED, "1" if value else "0", now)
 
 
 def record_failure(

@@ -59,10 +59,15 @@ def ingest(
     *,
     now: datetime,
     cursor: str | None = None,
+    resync_id: int | None = None,
 ) -> IngestCounts:
-    """Record one chunk of source rows and, when given, advance the cursor past them."""
+    """Record one chunk of source rows and, when given, advance the cursor past them.
+
+    With ``resync_id`` (an operator's resync), the current version of every dossier is
+    enqueued again even when unchanged, linked to the request.
+    """
     with engine.begin() as conn:
-        counts = _Chunk(conn, source, records, now).apply()
+        counts = _Chunk(conn, source, records, now, resync_id).apply()
         if cursor is not None:
             save_cursor(conn, source, cursor, now)
     return counts
@@ -83,9 +88,15 @@ class _Chunk:
     """One chunk's writes, gathered and sent as bulk statements."""
 
     def __init__(
-        self, conn: Connection, source: str, records: Sequence[SourceRecord], now: datetime
+        self,
+        conn: Connection,
+        source: str,
+        records: Sequence[SourceRecord],
+        now: datetime,
+        resync_id: int | None = None,
     ) -> None:
         self.conn, self.source, self.records, self.now = conn, source, records, now
+        self.resync_id = resync_id
         self.counts = IngestCounts(read=len(records))
         keys = [r.source_key for r in records]
         self.previous = self._previous_rows(keys)
@@ -141,7 +152,10 @@ class _Chunk:
         events: list[dict[str, Any]],
     ) -> None:
         assert record.content is not None and record.phien_ban and record.ma_ho_so
-        if prev is not None and prev["kind"] == "dossier" and prev["phien_ban"] == record.phien_ban:
+        same = (
+            prev is not None and prev["kind"] == "dossier" and prev["phien_ban"] == record.phien_ban
+        )
+        if same and self.resync_id is None:
             self.counts.unchanged += 1
         else:
             ngay = version_time(
@@ -166,6 +180,7 @@ class _Chunk:
             "payload": payload,
             "state": "pending",
             "attempts": 0,
+            "resync_id": self.resync_id,
             "created_at": self.now,
             "updated_at": self.now,
         }

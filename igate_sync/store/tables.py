@@ -91,6 +91,8 @@ outbox_dossiers = Table(
     Column("last_error", Text, nullable=True),
     # Sent alone: it was in a batch the gateway kept failing while it answered others.
     Column("isolate", Boolean, nullable=False, default=False, server_default=false()),
+    # The operator's resync request that enqueued this version, if any.
+    Column("resync_id", ID, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_outbox_dossiers_state_id", "state", "id"),
@@ -216,4 +218,20 @@ identities = Table(
     Column("name_hash", String(64), nullable=False),
     Column("ma_ho_so", String(60), nullable=True),
     Index("ix_identities_id_hash", "id_hash"),
+)
+
+# Operator-requested resyncs: who, when, why, what; picked up by the daemon or run in-process.
+resync_requests = Table(
+    "resync_requests",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("requested_by", String(100), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("spec", Text, nullable=False),  # JSON: dossiers, since, until, quarantined, ...
+    Column("dry_run", Boolean, nullable=False),
+    Column("state", String(10), nullable=False),  # pending | running | done | failed
+    Column("result", Text, nullable=True),  # JSON summary: codes and counts only
+    Column("finished_at", UtcDateTime, nullable=True),
+    Index("ix_resync_requests_state", "state", "id"),
 )

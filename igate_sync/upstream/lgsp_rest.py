@@ -144,6 +144,11 @@ class LgspRestClient:
             if not page_token:
                 return
 
+    @property
+    def retry_count(self) -> int:
+        """Retries since start (metrics)."""
+        return self._runner.retries
+
     def close(self) -> None:
         """Release connections."""
         self._http.close()

@@ -105,6 +105,7 @@ class RetryRunner:
         self._sleep = sleep
         self._rng = rng if rng is not None else random.Random()  # noqa: S311 - jitter, not crypto
         self._recent: deque[datetime] = deque()
+        self.retries = 0  # every retry since start, for metrics
 
     def call(self, fn: Callable[[], T]) -> T:
         """Call ``fn``, retrying it on ``UpstreamUnavailable``; re-raise the last failure."""
@@ -146,6 +147,7 @@ class RetryRunner:
         return True
 
     def _log_retry(self, state: tenacity.RetryCallState) -> None:
+        self.retries += 1
         structlog.get_logger().info(
             "upstream.retry",
             attempt=state.attempt_number,

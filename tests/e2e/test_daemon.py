@@ -3,14 +3,17 @@ over loopback, SIGTERM for a clean stop."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+import httpx
 import pytest
-from sqlalchemy import create_engine
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import create_engine, select
 
 from igate_sync.sample.mot_cua import create_register, generate, mutate
 from igate_sync.upstream.simulator.server import RunningSimulator, running_simulator
@@ -90,21 +93,60 @@ def test_a_second_daemon_on_the_same_state_is_refused(
         assert first.stop() == 0
 
 
-def test_a_changed_row_is_pushed_by_the_running_daemon(
+def test_operator_resync_metrics_readiness_and_clean_stop(
     config: Path, gateway: RunningSimulator
 ) -> None:
+    """The issue's scenario: rows added and changed under a running daemon, a resync from
+    the CLI picked up at once, /metrics and /readyz scraped, SIGTERM, everything confirmed."""
     daemon = Daemon(config, ENV)
     try:
+        started = daemon.wait_for(lambda e: e.get("event") == "daemon started")
+        admin = started["admin"]
         daemon.wait_for(lambda e: e.get("event") == "sync cycle")
         engine = create_engine(f"sqlite:///{config.parent / 'motcua.db'}")
-        mutate(engine, ids=[1], seed=3, now=datetime(2026, 11, 27, 11, 0))  # noqa: DTZ001
+        mutate(engine, ids=[1, 2], seed=3, now=datetime(2026, 11, 27, 11, 0))  # noqa: DTZ001
+        generate(engine, count=5, seed=9, agency_code=AGENCY, first_id=1001)
         engine.dispose()
-        # The next cron tick is up to a minute away; a resync would be immediate (see
-        # test_resync). Here we wait for the scheduled cycle that carries the change.
-        event = daemon.wait_for(
-            lambda e: e.get("event") == "sync cycle" and e["sources"]["motcua"]["enqueued"] >= 1,
-            timeout=90,
-        )
-        assert event["outcome"] == "ok"
+        codes = _codes(config, [1, 2, 1001, 1002, 1003, 1004, 1005])
+        done = subprocess.run(
+            [sys.executable, "-m", "igate_sync", "--config", str(config), "resync",
+             *(arg for code in codes for arg in ("--dossier", code)),
+             "--reason", "citizen says it is not on the portal", "--by", "desk-1"],
+            capture_output=True, text=True, env=ENV, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        result = json.loads(done.stdout)
+        assert result["carried_out_by"] == "daemon"
+        # The five new rows were never read yet: the resync reports them as not found; the
+        # two changed ones go out now, with their new content.
+        assert sorted(result["not_found"]) == sorted(codes[2:])
+        assert result["sources"]["motcua"]["enqueued"] == 2
+        for code in codes[:2]:
+            stored = gateway.store.get_dossier(code)
+            assert stored is not None
+            assert stored["NgayCapNhat"] == "20261127110000"
+        with httpx.Client(base_url=admin, timeout=10) as client:
+            ready = client.get("/readyz")
+            assert ready.status_code == 200, ready.text
+            metrics = client.get("/metrics").text
+        families = {f.name: f for f in text_string_to_metric_families(metrics)}
+        confirmed = families["igate_sync_confirmed_upstream"].samples[0].value
+        assert confirmed == gateway.store.snapshot()["dossiers"]
+        assert "igate_sync_outbox_items" in families
     finally:
         assert daemon.stop() == 0
+    assert any('"daemon stopped"' in line for line in daemon.lines)
+
+
+def _codes(config: Path, ids: list[int]) -> list[str]:
+    from igate_sync.adapters import mot_cua_schema as t
+
+    engine = create_engine(f"sqlite:///{config.parent / 'motcua.db'}")
+    with engine.connect() as conn:
+        rows = dict(
+            conn.execute(
+                select(t.ho_so.c.id, t.ho_so.c.so_ho_so).where(t.ho_so.c.id.in_(ids))
+            ).all()
+        )
+    engine.dispose()
+    return [rows[i] for i in ids if rows.get(i)]
