@@ -32,6 +32,7 @@ err = Console(stderr=True, highlight=False)
 
 class _State:
     config: Path | None = None
+    log_level: str | None = None
 
 
 _state = _State()
@@ -43,17 +44,29 @@ def _main(
         Path | None,
         typer.Option("--config", "-c", envvar=CONFIG_ENV, help="Configuration file (TOML)."),
     ] = None,
-    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "WARNING",
+    log_level: Annotated[
+        str | None,
+        typer.Option(help="DEBUG, INFO, WARNING or ERROR (default: [logging] level, or WARNING)."),
+    ] = None,
 ) -> None:
     """igate-sync: commune dossiers to the provincial gateway."""
     _state.config = config
-    configure_logging(level=log_level)
+    _state.log_level = log_level
+    configure_logging(level=log_level or "WARNING")
 
 
 def _settings() -> Settings:
     if _state.config is None:
         raise typer.BadParameter(f"give --config FILE or set {CONFIG_ENV}", param_hint="--config")
-    return load_settings(_state.config)
+    settings = load_settings(_state.config)
+    logs = settings.logging
+    configure_logging(
+        level=_state.log_level or logs.level,
+        file=Path(logs.file) if logs.file else None,
+        max_mb=logs.max_mb,
+        backups=logs.backups,
+    )
+    return settings
 
 
 @app.command()

@@ -105,6 +105,15 @@ class DaemonSettings(_Section):
     max_unconfirmed_age_s: float = Field(default=3600.0, gt=0)
 
 
+class LoggingSettings(_Section):
+    """Where log lines go: JSON lines to stderr (readable text on a terminal) or a rotating file."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    file: str | None = None  # a path; relative to this file
+    max_mb: float = Field(default=50.0, gt=0)
+    backups: int = Field(default=5, ge=0, le=100)
+
+
 class SourceSettings(_Section):
     """One commune register."""
 
@@ -148,6 +157,7 @@ class Settings(BaseSettings):
     upstream: UpstreamSettings
     outbox: OutboxSettings = OutboxSettings()
     daemon: DaemonSettings = DaemonSettings()
+    logging: LoggingSettings = LoggingSettings()
     sources: Annotated[list[SourceSettings], Field(min_length=1)]
 
     @field_validator("sources")
@@ -203,6 +213,9 @@ def _resolve_sqlite_paths(data: dict[str, Any], base: Path) -> None:
         state["url"] = resolve_sqlite_url(state["url"], base)
     if "state" not in data:
         data["state"] = {"url": resolve_sqlite_url(StateSettings().url, base)}
+    logs = data.get("logging")
+    if isinstance(logs, dict) and isinstance(logs.get("file"), str):
+        logs["file"] = str((base / logs["file"]).resolve())
     for source in data.get("sources") or []:
         if isinstance(source, dict) and isinstance(source.get("url"), str):
             source["url"] = resolve_sqlite_url(source["url"], base)

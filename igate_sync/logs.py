@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
 from typing import Any, TextIO
 
 import structlog
@@ -50,11 +52,17 @@ def mask(text: str) -> str:
 
 
 def configure_logging(
-    *, level: str = "INFO", json: bool | None = None, stream: TextIO | None = None
+    *,
+    level: str = "INFO",
+    json: bool | None = None,
+    stream: TextIO | None = None,
+    file: Path | None = None,
+    max_mb: float = 50,
+    backups: int = 5,
 ) -> None:
-    """Configure structlog once, at start."""
+    """Configure structlog once, at start: to ``stream`` (stderr), or a rotating ``file``."""
     out = stream or sys.stderr
-    as_json = not out.isatty() if json is None else json
+    as_json = (file is not None or not out.isatty()) if json is None else json
     renderer: Any = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
         if as_json
@@ -70,6 +78,20 @@ def configure_logging(
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(out),
+        logger_factory=_file_logger(file, max_mb, backups)
+        if file
+        else structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=False,
     )
+
+
+def _file_logger(path: Path, max_mb: float, backups: int) -> Any:
+    handler = RotatingFileHandler(
+        path, maxBytes=int(max_mb * 1_000_000), backupCount=backups, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    target = logging.getLogger("igate_sync.file")
+    target.handlers[:] = [handler]
+    target.propagate = False
+    target.setLevel(logging.DEBUG)
+    return lambda *_args: target
