@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, exc
 from igate_sync.adapters.base import Agency, SourceAdapter
 from igate_sync.adapters.ho_tich import HoTichAdapter
 from igate_sync.adapters.ho_tich_mapping import Procedure
+from igate_sync.adapters.mapping import MappingAdapter
 from igate_sync.adapters.mot_cua import MotCuaAdapter
 from igate_sync.config import Settings, SourceSettings
 from igate_sync.errors import ConfigError, TransientError, UpstreamAuthError, UpstreamForbidden
@@ -62,6 +63,8 @@ def build_adapter(settings: Settings, index: int) -> SourceAdapter:
             for loai, p in source.procedures.items()
         }
         return HoTichAdapter(source.name, engine, agency, procedures)
+    if source.kind == "mapping" and source.mapping is not None:
+        return MappingAdapter(source.name, engine, agency, source.mapping)
     raise ConfigError(f"sources[{index}].kind", f"{source.kind!r} is not implemented yet")
 
 
@@ -141,6 +144,9 @@ def check_all(settings: Settings) -> Iterator[str]:
             raise ConfigError(
                 f"sources[{index}].url", f"cannot reach the database: {err}"
             ) from None
+        except ConfigError as err:  # a mapping query the database refuses
+            message = str(err).split(": ", 1)[-1]
+            raise ConfigError(f"sources[{index}].{err.key}", message) from None
         finally:
             adapter.close()
         yield f"source {source.name} ({source.kind}): ok, schedule {source.schedule!r}"

@@ -28,6 +28,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from igate_sync.adapters.mapping_spec import MappingSpec
 from igate_sync.errors import ConfigError
 from igate_sync.schemas import MA_TTHC_PATTERN
+from igate_sync.units import check_commune_code
 
 SECRET_ENV = "IGATE_UPSTREAM_CLIENT_SECRET"  # noqa: S105 - a variable name, not a secret
 CONFIG_ENV = "IGATE_SYNC_CONFIG"
@@ -44,6 +45,16 @@ class AgencySettings(_Section):
 
     code: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z.]+$")]
     name: Annotated[str, StringConstraints(min_length=1)]
+    # The commune's statistics code in force since 2025-07-01 (e.g. "24526"); a pre-2025
+    # code is refused with the code that replaced it.
+    commune_code: str | None = None
+
+    @field_validator("commune_code")
+    @classmethod
+    def _current_commune(cls, value: str | None) -> str | None:
+        if value is not None and (problem := check_commune_code(value)) is not None:
+            raise ValueError(problem)
+        return value
 
 
 class StateSettings(_Section):

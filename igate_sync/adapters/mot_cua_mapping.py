@@ -4,51 +4,51 @@ Pure: a joined ``ho_so`` row and its child rows in, a ``SourceRecord`` out. The 
 row breaks, in the order of the spec's table, gives its one quarantine reason. A row whose
 ``ma_hoa`` names no known encoding is quarantined as ``unknown_encoding`` rather than guessed.
 Anything the wire model still refuses after these rules is quarantined as
-``invalid_content`` with the field the model named.
+``invalid_content`` with the field the model named. The rules themselves live in
+``transforms``, shared with the declarative mapping adapter.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pydantic import ValidationError
-
-from igate_sync.adapters.base import Agency, Finding, Problem, SourceRecord
-from igate_sync.adapters.shapes import value_shape
+from igate_sync.adapters.base import Agency, Finding, SourceRecord
+from igate_sync.adapters.transforms import (
+    OFFICER_LIMIT,
+    SUMMARY_LIMIT,
+    Quarantine,
+    channel,
+    check_content,
+    dossier_code,
+    email,
+    flag,
+    identity_documents,
+    legacy_decoder,
+    legacy_time,
+    not_before,
+    phone,
+    procedure_code,
+    sendable_event,
+    status,
+    whole_digits,
+)
 from igate_sync.normalize import (
     InvalidTime,
-    UnknownEncoding,
     as_local,
-    channel_from_label,
     clean_text,
     cut,
-    decode_legacy,
     format_wire_time,
-    is_blank,
-    normalize_phone,
-    parse_citizen_id,
     parse_legacy_time,
     status_from_label,
     truncate,
 )
-from igate_sync.schemas import MA_HO_SO_PATTERN, MA_TTHC_PATTERN, DossierContent, ProgressEvent
 from igate_sync.schemas import phien_ban as compute_phien_ban
+
+__all__ = ["Quarantine", "identity_documents", "map_row", "phone"]
 
 Row = Mapping[Any, Any]
 Decoder = Callable[[str | None], str | None]
-
-_MA_HO_SO = re.compile(MA_HO_SO_PATTERN)
-_MA_TTHC = re.compile(MA_TTHC_PATTERN)
-
-
-class Quarantine(Exception):
-    """A rule of the spec is broken: the row goes to quarantine."""
-
-    def __init__(self, reason: str, field: str, value: object) -> None:
-        super().__init__(reason)
-        self.problem = Problem(reason, field, value_shape(value))
 
 
 def map_row(
@@ -90,7 +90,7 @@ def _map_dossier(
     content = _dossier_fields(row, agency, code, text, findings)
     content["TaiLieuNop"] = [_document(d, text) for d in documents]
     content["DanhSachLePhi"] = [_fee(f, text) for f in fees]
-    _validate(content)
+    check_content(content)
     events = tuple(e for s in steps if (e := _event(s, code, text, findings)) is not None)
     return SourceRecord(
         key,
@@ -105,109 +105,71 @@ def _map_dossier(
 
 
 def _decoder(ma_hoa: str | None) -> Decoder:
-    encoding = (ma_hoa or "UNICODE").strip().upper()
-    if encoding == "UNICODE":
-        return clean_text
-    try:
-        decode_legacy("", encoding)
-    except UnknownEncoding as exc:
-        raise Quarantine("unknown_encoding", "ma_hoa", ma_hoa) from exc
+    decode = legacy_decoder(ma_hoa)
 
-    def decode(value: str | None) -> str | None:
-        return clean_text(decode_legacy(value, encoding)) if value is not None else None
+    def text(value: str | None) -> str | None:
+        return clean_text(decode(value))
 
-    return decode
+    return text
 
 
 def _dossier_fields(
     row: Row, agency: Agency, code: str, text: Decoder, findings: list[Finding]
 ) -> dict[str, Any]:
     """Every scalar field, checked in the order of the spec's table."""
-    fields: dict[str, Any] = {"MaHoSo": _dossier_code(code, agency.code)}
+    fields: dict[str, Any] = {"MaHoSo": dossier_code(code, agency.code)}
     fields.update(_procedure(row))
-    fields["KenhThucHien"] = _channel(text(row["kenh_nop"]))
-    fields["MucDo"] = str(row["muc_do"]) if row["muc_do"] is not None else "2"
+    fields["KenhThucHien"] = channel(text(row["kenh_nop"]))
+    fields["MucDo"] = whole_digits(row["muc_do"], field="muc_do") or "2"
     fields.update(_applicant(row, text, findings))
     fields["DiaChi"] = text(row["dia_chi"]) or ""
-    fields["TrichYeuHoSo"] = truncate(text(row["trich_yeu"]) or "")
+    fields["TrichYeuHoSo"] = truncate(text(row["trich_yeu"]) or "", SUMMARY_LIMIT)
     fields.update(_times(row))
-    fields["TrangThaiHoSo"] = _status(text(row["trang_thai"]))
+    fields["TrangThaiHoSo"] = status(text(row["trang_thai"]))
     fields["DonViXuLy"] = agency.name
     fields["GhiChu"] = text(row["ghi_chu"]) or ""
     return fields
 
 
-def _dossier_code(code: str, agency_code: str) -> str:
-    if not _MA_HO_SO.fullmatch(code) or code.split("-", 1)[0] != agency_code:
-        raise Quarantine("invalid_dossier_code", "so_ho_so", code)
-    return code
-
-
 def _procedure(row: Row) -> dict[str, str]:
-    ma_tthc = "".join((row["ma_tthc"] or "").split())
-    if not _MA_TTHC.fullmatch(ma_tthc):
-        raise Quarantine("invalid_procedure_code", "ma_tthc", row["ma_tthc"])
     return {
-        "MaTTHC": ma_tthc,
+        "MaTTHC": procedure_code(row["ma_tthc"]),
         "TenTTHC": clean_text(row["ten_tthc"]) or "",
         "MaLinhVuc": row["ma_linh_vuc"] or "",
         "TenLinhVuc": clean_text(row["ten_linh_vuc"]) or "",
     }
 
 
-def _channel(label: str | None) -> str:
-    channel = channel_from_label(label)
-    if channel is None:
-        raise Quarantine("unknown_channel", "kenh_nop", label)
-    return channel
-
-
 def _applicant(row: Row, text: Decoder, findings: list[Finding]) -> dict[str, Any]:
     name = text(row["nguoi_nop"])
     if name is None:
         raise Quarantine("missing_applicant", "nguoi_nop", row["nguoi_nop"])
-    email = text(row["email"]) or ""
     return {
         "ChuHoSo": name,
-        "LoaiDoiTuong": str(row["loai_doi_tuong"]) if row["loai_doi_tuong"] is not None else "1",
+        "LoaiDoiTuong": whole_digits(row["loai_doi_tuong"], field="loai_doi_tuong") or "1",
         "DinhDanhCHS": identity_documents(row["so_giay_to"], findings),
         "SoDienThoai": phone(row["dien_thoai"], findings),
-        "Email": email if _EMAIL.fullmatch(email) else "",
+        "Email": email(text(row["email"])),
     }
 
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-
-
-def identity_documents(raw: str | None, findings: list[Finding]) -> list[dict[str, str]]:
-    """DinhDanhCHS from an ID number as typed; an unusable one is a finding."""
-    parsed = parse_citizen_id(raw)
-    if parsed is None:
-        if not is_blank(raw):
-            findings.append(Finding("unusable_id", "so_giay_to"))
-        return []
-    return [{"LoaiDinhDanh": parsed[0], "SoDinhDanh": parsed[1]}]
-
-
-def phone(raw: str | None, findings: list[Finding]) -> str:
-    """SoDienThoai from a phone number as typed; an unusable one is a finding."""
-    number = normalize_phone(raw)
-    if number is None and not is_blank(raw):
-        findings.append(Finding("unusable_phone", "dien_thoai"))
-    return number or ""
-
-
 def _times(row: Row) -> dict[str, str]:
-    received = _parse(row["ngay_nhan"], "invalid_received_time", "ngay_nhan")
-    if received is None:
-        raise Quarantine("invalid_received_time", "ngay_nhan", None)
-    due = _parse(row["ngay_hen_tra"], "invalid_due_time", "ngay_hen_tra", end_of_day=True)
-    if due is not None and due < received:
-        raise Quarantine("due_before_received", "ngay_hen_tra", row["ngay_hen_tra"])
-    finished = _parse(row["ngay_ket_thuc_xu_ly"], "invalid_time", "ngay_ket_thuc_xu_ly")
-    returned = _parse(row["ngay_tra"], "invalid_time", "ngay_tra")
-    if returned is not None and returned < received:
-        raise Quarantine("returned_before_received", "ngay_tra", row["ngay_tra"])
+    received = legacy_time(
+        row["ngay_nhan"], reason="invalid_received_time", field="ngay_nhan", required=True
+    )
+    due = legacy_time(
+        row["ngay_hen_tra"], reason="invalid_due_time", field="ngay_hen_tra", end_of_day=True
+    )
+    not_before(
+        due, received, row["ngay_hen_tra"], reason="due_before_received", field="ngay_hen_tra"
+    )
+    finished = legacy_time(
+        row["ngay_ket_thuc_xu_ly"], reason="invalid_time", field="ngay_ket_thuc_xu_ly"
+    )
+    returned = legacy_time(row["ngay_tra"], reason="invalid_time", field="ngay_tra")
+    not_before(
+        returned, received, row["ngay_tra"], reason="returned_before_received", field="ngay_tra"
+    )
     return {
         "NgayTiepNhan": format_wire_time(received),
         "NgayHenTra": format_wire_time(due),
@@ -216,43 +178,20 @@ def _times(row: Row) -> dict[str, str]:
     }
 
 
-def _parse(raw: str | None, reason: str, field: str, *, end_of_day: bool = False) -> Any:
-    try:
-        return parse_legacy_time(raw, end_of_day=end_of_day)
-    except InvalidTime as exc:
-        raise Quarantine(reason, field, raw) from exc
-
-
-def _status(label: str | None) -> str:
-    status = status_from_label(label)
-    if status is None:
-        raise Quarantine("unknown_status", "trang_thai", label)
-    return status
-
-
 def _document(row: Row, text: Decoder) -> dict[str, str]:
     return {
         "TenTepDinhKem": text(row["ten_giay_to"]) or "",
-        "SoBan": str(row["so_ban"]) if row["so_ban"] is not None else "1",
-        "DuocSoHoa": "1" if row["da_so_hoa"] == 1 else "0",
+        "SoBan": whole_digits(row["so_ban"], field="giay_to_nop.so_ban") or "1",
+        "DuocSoHoa": flag(row["da_so_hoa"]),
     }
 
 
 def _fee(row: Row, text: Decoder) -> dict[str, str]:
     return {
         "TenPhiLePhi": text(row["ten_phi"]) or "",
-        "Gia": str(int(row["so_tien"])),
-        "DaThu": "1" if row["da_thu"] == 1 else "0",
+        "Gia": whole_digits(row["so_tien"], field="le_phi.so_tien") or "",
+        "DaThu": flag(row["da_thu"]),
     }
-
-
-def _validate(content: dict[str, Any]) -> None:
-    try:
-        DossierContent.model_validate(content)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = str(error["loc"][0]) if error["loc"] else "dossier"
-        raise Quarantine("invalid_content", field, error.get("input")) from exc
 
 
 def _event(step: Row, code: str, text: Decoder, findings: list[Finding]) -> dict[str, str] | None:
@@ -267,7 +206,7 @@ def _event(step: Row, code: str, text: Decoder, findings: list[Finding]) -> dict
     event = {
         "MaHoSo": code,
         "STT": str(step["thu_tu"]),
-        "NguoiXuLy": cut(text(step["nguoi_xu_ly"]) or "", 50),
+        "NguoiXuLy": cut(text(step["nguoi_xu_ly"]) or "", OFFICER_LIMIT),
         "ChucDanh": text(step["chuc_danh"]) or "",
         "PhongBanXuLy": text(step["phong_ban"]) or "",
         "ThoiDiemXuLy": format_wire_time(at),
@@ -275,12 +214,7 @@ def _event(step: Row, code: str, text: Decoder, findings: list[Finding]) -> dict
         "TrangThai": status_from_label(text(step["trang_thai"])) or "4",
         "HanXuLy": _step_deadline(step["han_xu_ly"], findings),
     }
-    try:
-        ProgressEvent.model_validate(event)
-    except ValidationError:
-        findings.append(Finding("unsendable_event", "qua_trinh_xu_ly"))
-        return None
-    return event
+    return event if sendable_event(event, findings, field="qua_trinh_xu_ly") else None
 
 
 def _step_deadline(raw: str | None, findings: list[Finding]) -> str:

@@ -124,3 +124,19 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_not_toml(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(write(tmp_path, "[agency\ncode ="), environ={})
+
+
+def test_current_commune_code_accepted(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        'name = "UBND xã Ea Yiêng"', 'name = "UBND xã Tân Tiến"\ncommune_code = "24526"'
+    )
+    assert load_settings(write(tmp_path, text), environ={}).agency.commune_code == "24526"
+
+
+def test_pre_2025_commune_code_names_its_successor(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        'name = "UBND xã Ea Yiêng"', 'name = "UBND xã Ea Yiêng"\ncommune_code = "24535"'
+    )
+    with pytest.raises(ConfigError, match="24526") as caught:
+        load_settings(write(tmp_path, text), environ={})
+    assert caught.value.key == "agency.commune_code"
