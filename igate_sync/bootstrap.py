@@ -26,6 +26,7 @@ from igate_sync.store.migrate import upgrade
 from igate_sync.store.outbox import Outbox
 from igate_sync.store.resync import ResyncSpec
 from igate_sync.upstream.base import Gateway
+from igate_sync.upstream.dvcqg import DvcqgAdapterClient
 from igate_sync.upstream.lgsp_rest import LgspRestClient
 from igate_sync.upstream.retry import RetryPolicy
 
@@ -71,15 +72,20 @@ def build_adapter(settings: Settings, index: int) -> SourceAdapter:
 def build_gateway(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Gateway:
     """The upstream client for the configured profile."""
     up = settings.upstream
-    if up.profile != "lgsp-rest":
-        raise ConfigError("upstream.profile", f"{up.profile!r} is not implemented yet")
+    policy = RetryPolicy(max_attempts=up.max_attempts, retries_per_minute=up.retries_per_minute)
+    secret = up.client_secret.get_secret_value()
+    if up.profile == "dvcqg-adapter":
+        return DvcqgAdapterClient(
+            up.base_url,
+            up.client_id,
+            secret,
+            up.dstcode or "",
+            timeout_s=up.timeout_s,
+            policy=policy,
+            clock=clock,
+        )
     return LgspRestClient(
-        up.base_url,
-        up.client_id,
-        up.client_secret.get_secret_value(),
-        timeout_s=up.timeout_s,
-        policy=RetryPolicy(max_attempts=up.max_attempts, retries_per_minute=up.retries_per_minute),
-        clock=clock,
+        up.base_url, up.client_id, secret, timeout_s=up.timeout_s, policy=policy, clock=clock
     )
 
 

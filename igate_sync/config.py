@@ -70,6 +70,8 @@ class UpstreamSettings(_Section):
     base_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
     client_id: Annotated[str, StringConstraints(min_length=1)]
     client_secret: SecretStr
+    # dvcqg-adapter only: the `dstcode` header the national adapter expects.
+    dstcode: str | None = None
     timeout_s: float = Field(default=10.0, gt=0, le=300)
     batch_size: int = Field(default=100, ge=1, le=100)
     event_batch_size: int = Field(default=500, ge=1, le=500)
@@ -77,6 +79,12 @@ class UpstreamSettings(_Section):
     retries_per_minute: int = Field(default=30, ge=1, le=600)
     hold_s: float = Field(default=30.0, ge=0, le=3600)
     max_hold_s: float = Field(default=900.0, ge=0, le=86400)
+
+    @model_validator(mode="after")
+    def _profile_needs(self) -> UpstreamSettings:
+        if self.profile == "dvcqg-adapter" and not (self.dstcode or "").strip():
+            raise ValueError("profile 'dvcqg-adapter' needs upstream.dstcode")
+        return self
 
     @field_validator("client_secret")
     @classmethod

@@ -206,3 +206,17 @@ def test_check_with_an_unreachable_source_names_it(tmp_path: Path) -> None:
     done = igate(config, "check")
     assert done.returncode == 2
     assert "sources[0].url" in done.stderr
+
+
+def test_sync_over_the_dvcqg_adapter_profile(commune: Path, gateway: RunningSimulator) -> None:
+    text = commune.read_text(encoding="utf-8").replace(
+        "[upstream]", '[upstream]\nprofile = "dvcqg-adapter"\ndstcode = "H16"'
+    )
+    commune.write_text(text, encoding="utf-8")
+    first = igate(commune, "sync")
+    assert first.returncode == 0, first.stderr
+    created = [e.ma_ho_so for e in gateway.store.effects() if e.kind == "created"]
+    assert sorted(created) == sorted(pushable(commune))
+    effects = len(gateway.store.effects())
+    assert igate(commune, "sync").returncode == 0
+    assert len(gateway.store.effects()) == effects

@@ -1,4 +1,6 @@
-"""The simulated ``lgsp-rest`` gateway as a Starlette app (upstream-contract.md sections 1-4, 6)."""
+"""The simulated gateway as a Starlette app: ``lgsp-rest`` (contract sections 1-4, 6) and
+``dvcqg-adapter`` (section 7, in ``dvcqg.py``) over one store and one fault injector.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from igate_sync.upstream.simulator import paths
+from igate_sync.upstream.simulator import dvcqg, paths
 from igate_sync.upstream.simulator.auth import TokenEndpoint
 from igate_sync.upstream.simulator.control import ControlEndpoints
 from igate_sync.upstream.simulator.faults import FaultInjector, FaultPlan
@@ -37,6 +39,7 @@ def _routes(runtime: Runtime) -> list[Route]:
         Route(paths.LISTING + "/{ma_ho_so}", reads.dossier, methods=["GET"]),
         Route(paths.SIM_STATS, control.stats, methods=["GET"]),
         Route(paths.SIM_FAULTS, control.set_faults, methods=["POST"]),
+        *dvcqg.routes(runtime),
     ]
 
 

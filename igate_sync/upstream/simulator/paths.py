@@ -9,10 +9,12 @@ LISTING = "/api/v1/hoso"
 DOSSIER = "/api/v1/hoso/{MaHoSo}"
 SIM_STATS = "/_sim/stats"
 SIM_FAULTS = "/_sim/faults"
+LOGIN = "/login"  # dvcqg-adapter profile
+INTEGRATION = "/integration"  # dvcqg-adapter profile
 
 API_PREFIX = "/api/v1/"
 SIM_PREFIX = "/_sim/"
-FAULTABLE = (PUSH_DOSSIERS, PUSH_EVENTS, LISTING, DOSSIER)
+FAULTABLE = (PUSH_DOSSIERS, PUSH_EVENTS, LISTING, DOSSIER, INTEGRATION)
 
 
 def path_template(path: str) -> str:
@@ -25,7 +27,7 @@ def path_template(path: str) -> str:
 
 
 def is_faultable(path: str) -> bool:
-    """Faults hit the push and listing API only, never /token or /_sim."""
+    """Faults hit the push, listing and integration API only, never /token, /login or /_sim."""
     return path_template(path) in FAULTABLE
 
 
