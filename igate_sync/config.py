@@ -107,7 +107,7 @@ class ProcedureSettings(_Section):
 class OutboxSettings(_Section):
     """How much unconfirmed work may wait for the gateway before pulling pauses."""
 
-    max_rows: int = Field(default=500_000, ge=1)
+    max_rows: int = Field(default=2_000_000, ge=1)
     max_mb: float = Field(default=1000.0, gt=0)
 
 

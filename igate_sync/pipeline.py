@@ -35,7 +35,7 @@ Clock = Callable[[], datetime]
 class OutboxCap:
     """How much unconfirmed work the outbox may hold before pulling stops (back-pressure)."""
 
-    max_rows: int = 500_000
+    max_rows: int = 2_000_000
     max_size: int = 1_000_000_000  # characters of payload
 
     def share(self, rows: int, size: int) -> float:
