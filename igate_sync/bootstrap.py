@@ -21,6 +21,7 @@ from igate_sync.adapters.mot_cua import MotCuaAdapter
 from igate_sync.config import Settings, SourceSettings
 from igate_sync.errors import ConfigError, TransientError, UpstreamAuthError, UpstreamForbidden
 from igate_sync.pipeline import OutboxCap, Sync
+from igate_sync.store.control import extend_hold
 from igate_sync.store.engine import create_state_engine
 from igate_sync.store.migrate import upgrade
 from igate_sync.store.outbox import Outbox
@@ -69,7 +70,11 @@ def build_adapter(settings: Settings, index: int) -> SourceAdapter:
     raise ConfigError(f"sources[{index}].kind", f"{source.kind!r} is not implemented yet")
 
 
-def build_gateway(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Gateway:
+def build_gateway(
+    settings: Settings,
+    clock: Callable[[], datetime] = utc_now,
+    on_deadline: Callable[[datetime], None] | None = None,
+) -> Gateway:
     """The upstream client for the configured profile."""
     up = settings.upstream
     policy = RetryPolicy(max_attempts=up.max_attempts, retries_per_minute=up.retries_per_minute)
@@ -83,9 +88,16 @@ def build_gateway(settings: Settings, clock: Callable[[], datetime] = utc_now) -
             timeout_s=up.timeout_s,
             policy=policy,
             clock=clock,
+            on_deadline=on_deadline,
         )
     return LgspRestClient(
-        up.base_url, up.client_id, secret, timeout_s=up.timeout_s, policy=policy, clock=clock
+        up.base_url,
+        up.client_id,
+        secret,
+        timeout_s=up.timeout_s,
+        policy=policy,
+        clock=clock,
+        on_deadline=on_deadline,
     )
 
 
@@ -110,7 +122,9 @@ def wired(settings: Settings, source: str | None = None) -> Iterator[Wired]:
         for i, s in enumerate(settings.sources)
         if source in (None, s.name)
     ]
-    gateway = build_gateway(settings)
+    gateway = build_gateway(
+        settings, on_deadline=lambda until: extend_hold(engine, until, utc_now())
+    )
     sync = Sync(
         engine=engine,
         outbox=Outbox(engine, settings.agency.code),

@@ -90,6 +90,13 @@ def circuit_state(engine: Engine, now: datetime) -> str:
     return "open" if held is not None and held > now else "half_open"
 
 
+def extend_hold(engine: Engine, until: datetime, now: datetime) -> None:
+    """Keep a Retry-After deadline the gateway just announced, never shortening a longer hold."""
+    held = hold_until(engine)
+    if held is None or held < until:
+        set_hold_until(engine, until, now)
+
+
 def load_cursor(engine: Engine, source: str) -> str | None:
     """A source's cursor, or None before its first read."""
     with engine.connect() as conn:

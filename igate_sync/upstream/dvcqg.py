@@ -122,13 +122,16 @@ class DvcqgAdapterClient:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         transport: httpx.BaseTransport | None = None,
+        on_deadline: Callable[[datetime], None] | None = None,
     ) -> None:
         _check_base_url(base_url)
         if not dstcode.strip():
             raise ConfigError("upstream.dstcode", "is empty (the dvcqg-adapter needs it)")
         self._login_body = json.dumps({"username": username, "password": password}).encode()
         self._clock = clock
-        self._runner = RetryRunner(policy, clock=clock, sleep=sleep, rng=rng)
+        self._runner = RetryRunner(
+            policy, clock=clock, sleep=sleep, rng=rng, on_deadline=on_deadline
+        )
         self._http = httpx.Client(
             base_url=base_url,
             timeout=httpx.Timeout(timeout_s),

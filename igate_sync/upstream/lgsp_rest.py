@@ -97,12 +97,15 @@ class LgspRestClient:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         transport: httpx.BaseTransport | None = None,
+        on_deadline: Callable[[datetime], None] | None = None,
     ) -> None:
         _check_base_url(base_url)
         self._client_id = client_id
         self._client_secret = client_secret
         self._clock = clock
-        self._runner = RetryRunner(policy, clock=clock, sleep=sleep, rng=rng)
+        self._runner = RetryRunner(
+            policy, clock=clock, sleep=sleep, rng=rng, on_deadline=on_deadline
+        )
         self._http = httpx.Client(
             base_url=base_url, timeout=httpx.Timeout(timeout_s), transport=transport
         )

@@ -99,8 +99,12 @@ class RetryRunner:
         clock: Clock = utc_now,
         sleep: Sleep = time.sleep,
         rng: random.Random | None = None,
+        on_deadline: Callable[[datetime], None] | None = None,
     ) -> None:
         self.policy = policy
+        # Told of every Retry-After deadline before waiting on it, so the caller can keep it
+        # durably: a process killed while waiting must not call early after its restart.
+        self._on_deadline = on_deadline
         self._clock = clock
         self._sleep = sleep
         self._rng = rng if rng is not None else random.Random()  # noqa: S311 - jitter, not crypto
@@ -126,8 +130,11 @@ class RetryRunner:
         return max((exc.not_before - self._clock()).total_seconds(), 0.0)
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
+        failure = _failure(state)
+        if failure.not_before is not None and self._on_deadline is not None:
+            self._on_deadline(failure.not_before)
         jitter = self._rng.uniform(0.0, self.policy.backoff_cap_s(state.attempt_number))
-        return max(jitter, self.seconds_left(_failure(state)))
+        return max(jitter, self.seconds_left(failure))
 
     def _stop(self, state: tenacity.RetryCallState) -> bool:
         if state.attempt_number >= self.policy.max_attempts:

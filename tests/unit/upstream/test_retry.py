@@ -226,3 +226,35 @@ def test_retry_budget_bounds_retries_per_minute_across_calls() -> None:
     with contextlib.suppress(UpstreamUnavailable):
         runner.call(down)
     assert len(waits) == 10  # a new minute, a new budget
+
+
+def test_a_retry_after_deadline_is_handed_over_before_the_wait() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from igate_sync.errors import UpstreamUnavailable
+    from igate_sync.upstream.retry import RetryPolicy, RetryRunner
+
+    now = [datetime(2026, 11, 27, tzinfo=UTC)]
+    events: list[tuple[str, object]] = []
+    deadline = now[0] + timedelta(seconds=5)
+
+    def sleep(seconds: float) -> None:
+        events.append(("sleep", seconds))
+        now[0] += timedelta(seconds=seconds)
+
+    runner = RetryRunner(
+        RetryPolicy(max_attempts=2, base_s=0.0, cap_s=0.0),
+        clock=lambda: now[0],
+        sleep=sleep,
+        on_deadline=lambda until: events.append(("deadline", until)),
+    )
+    attempts = iter([UpstreamUnavailable("429", not_before=deadline), None])
+
+    def call() -> str:
+        error = next(attempts)
+        if error is not None:
+            raise error
+        return "ok"
+
+    assert runner.call(call) == "ok"
+    assert events == [("deadline", deadline), ("sleep", 5.0)]  # kept before waiting on it
