@@ -104,6 +104,9 @@ def sync(
     if result.upstream_unavailable:
         err.print("gateway unavailable: work stays queued; run sync again later")
         raise typer.Exit(1)
+    if result.outcome == "incomplete":
+        err.print("the gateway failed some batches: they stay queued; run sync again later")
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -60,7 +60,8 @@ class Sync:
     max_hold: timedelta = timedelta(minutes=15)
     cap: OutboxCap = OutboxCap()
     # An item failing alone this many times while the gateway answers others goes to dead.
-    dead_after: int = 3
+    dead_after: int = 10
+    dead_after_age: timedelta = timedelta(hours=24)
     # Asked between chunks and batches: True once the daemon is stopping (SIGTERM).
     stopping: Callable[[], bool] = field(default=lambda: False)
 
@@ -70,12 +71,14 @@ class PushCounts:
     """What one push phase did."""
 
     batches: int = 0
+    set_aside: int = 0  # batches the gateway failed while answering others
     dossiers: Counter[str] = field(default_factory=Counter)
     events: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: PushCounts) -> None:
         """Accumulate another push phase."""
         self.batches += other.batches
+        self.set_aside += other.set_aside
         self.dossiers.update(other.dossiers)
         self.events.update(other.events)
 
@@ -83,6 +86,7 @@ class PushCounts:
         """Plain form for the run summary."""
         return {
             "batches": self.batches,
+            "set_aside": self.set_aside,
             "dossiers": dict(self.dossiers),
             "events": dict(self.events),
         }
@@ -202,7 +206,7 @@ class _PushRun:
             return
         except UpstreamProtocolError as exc:
             log.exception("gateway refused a batch", items=len(batch.item_ids))
-            self._set_aside(batch, str(exc), dead_after=1)
+            self._set_aside(batch, str(exc), dead_after=1, age=timedelta(0))
             return
         outcomes = self.sync.outbox.record_results(batch, results, self.sync.clock())
         self.counts.batches += 1
@@ -216,7 +220,9 @@ class _PushRun:
         now = self.sync.clock()
         self.sync.outbox.record_unanswered(batch, str(exc), now)
         if self.counts.batches > 0 and exc.not_before is None:
-            self._set_aside(batch, str(exc), dead_after=self.sync.dead_after)
+            self._set_aside(
+                batch, str(exc), dead_after=self.sync.dead_after, age=self.sync.dead_after_age
+            )
             return
         until = control.record_failure(
             self.sync.engine, exc.not_before, now, base=self.sync.hold, cap=self.sync.max_hold
@@ -224,9 +230,12 @@ class _PushRun:
         log.warning("upstream unavailable", hold_until=until.isoformat(), error=str(exc))
         raise exc
 
-    def _set_aside(self, batch: Batch, error: str, *, dead_after: int) -> None:
+    def _set_aside(self, batch: Batch, error: str, *, dead_after: int, age: timedelta) -> None:
         self.skip.add(batch.id)
-        died = self.sync.outbox.isolate(batch, error, self.sync.clock(), dead_after=dead_after)
+        self.counts.set_aside += 1
+        died = self.sync.outbox.isolate(
+            batch, error, self.sync.clock(), dead_after=dead_after, dead_after_age=age
+        )
         log.warning("batch set aside", items=len(batch.item_ids), dead=died)
 
 
@@ -282,6 +291,13 @@ class CycleResult:
     pushed: PushCounts
     upstream_unavailable: bool = False
 
+    @property
+    def outcome(self) -> str:
+        """ok: everything pushed; incomplete: some batch failed and waits; or unavailable."""
+        if self.upstream_unavailable:
+            return "upstream_unavailable"
+        return "incomplete" if self.pushed.set_aside else "ok"
+
     def summary(self) -> dict[str, Any]:
         """Counts only: no personal data."""
         return {
@@ -289,6 +305,7 @@ class CycleResult:
             "sources": {name: _ingest_dict(c) for name, c in self.pulled.items()},
             "pushed": self.pushed.as_dict(),
             "upstream_unavailable": self.upstream_unavailable,
+            "outcome": self.outcome,
         }
 
 
@@ -325,9 +342,9 @@ def run_cycle(
     except UpstreamUnavailable:
         result.upstream_unavailable = True
     finally:
-        outcome = "upstream_unavailable" if result.upstream_unavailable else "ok"
+        outcome = result.outcome
         control.finish_run(sync.engine, run_id, outcome, result.summary(), sync.clock())
-        log.info("sync cycle", outcome=outcome, **result.summary())
+        log.info("sync cycle", **result.summary())
         structlog.contextvars.unbind_contextvars("run_id")
     return result
 

@@ -53,6 +53,7 @@ from igate_sync.adapters.sql_stream import (
     cursor_time_value,
     decode_cursor,
     encode_cursor,
+    integer_keys,
     ping,
     stream_chunks,
 )
@@ -385,7 +386,7 @@ class MappingAdapter:
 
     def _key_values(self, keys: list[str]) -> list[Any]:
         if self._spec.key_type == "integer":
-            return [int(k) for k in keys if k.isdigit()]
+            return integer_keys(keys)
         return list(keys)
 
     def _map(self, rows: Sequence[RowMapping]) -> list[SourceRecord]:

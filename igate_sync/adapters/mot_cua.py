@@ -25,6 +25,7 @@ from igate_sync.adapters.sql_stream import (
     cursor_time_value,
     decode_cursor,
     encode_cursor,
+    integer_keys,
     ping,
     stream_chunks,
 )
@@ -62,7 +63,7 @@ class MotCuaAdapter:
 
     def read_keys(self, keys: list[str]) -> list[SourceRecord]:
         """The rows with these ids."""
-        ids = [int(k) for k in keys if k.isdigit()]
+        ids = integer_keys(keys)
         query = self._rows().where(t.ho_so.c.id.in_(ids)).order_by(t.ho_so.c.id)
         return [r for rows in stream_chunks(self._engine, query, 500) for r in self._map(rows)]
 

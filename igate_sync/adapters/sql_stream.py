@@ -83,3 +83,15 @@ def ping(engine: Engine) -> None:
             conn.exec_driver_sql("SELECT 1")
     except exc.SQLAlchemyError as err:
         raise SourceUnavailable(f"source database: {type(err).__name__}") from err
+
+
+MAX_INTEGER_KEY = 2**31 - 1  # SQL INTEGER: larger keys cannot exist in the column
+
+
+def integer_keys(keys: list[str]) -> list[int]:
+    """The keys that can be rows of an INTEGER key column; the others cannot match any row."""
+    return [
+        int(k)
+        for k in keys
+        if k.isascii() and k.isdigit() and 0 < len(k) <= 10 and int(k) <= MAX_INTEGER_KEY
+    ]

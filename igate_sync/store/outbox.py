@@ -14,7 +14,7 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, Table, and_, bindparam, delete, exists, insert, select, update
@@ -35,6 +35,7 @@ class Batch:
     request: PushRequest
     item_ids: tuple[int, ...]
     attempts: int
+    created_at: datetime
 
 
 class Outbox:
@@ -73,7 +74,15 @@ class Outbox:
                 return self._load(conn, kind, first.id)
             return new
 
-    def isolate(self, batch: Batch, error: str, now: datetime, *, dead_after: int) -> bool:
+    def isolate(
+        self,
+        batch: Batch,
+        error: str,
+        now: datetime,
+        *,
+        dead_after: int,
+        dead_after_age: timedelta = timedelta(0),
+    ) -> bool:
         """The gateway fails this batch while it answers others: find the item to blame.
 
         A batch of several items is split: each goes alone from now on. A single item that
@@ -100,7 +109,9 @@ class Outbox:
                 .where(b.id == batch.id)
                 .values(selective_failures=failures + 1, updated_at=now)
             )
-            if failures + 1 < dead_after:
+            # Transient trouble must not kill an item: only a batch failing alone this many
+            # times AND for this long is given up on (retry-dead brings it back).
+            if failures + 1 < dead_after or now - batch.created_at < dead_after_age:
                 return False
         self._release(batch, "failed", "dead", error, now)
         return True
@@ -217,7 +228,7 @@ class Outbox:
         request = PushRequest(
             kind, head.idempotency_key, self._ma_don_vi, [r.payload for r in rows]
         )
-        return Batch(batch_id, request, tuple(r.id for r in rows), head.attempts)
+        return Batch(batch_id, request, tuple(r.id for r in rows), head.attempts, head.created_at)
 
 
 def _b(name: str) -> Any:

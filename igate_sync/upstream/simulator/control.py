@@ -30,13 +30,14 @@ class ControlEndpoints:
         self._runtime = runtime
 
     async def stats(self, request: Request) -> Response:
-        """What the store holds, every counter, and the fault plan in force."""
+        """What the store holds, every counter, and the fault plan in force; with
+        ``?requests=1`` also the whole request log."""
         if not is_loopback(request):
             return error_reply(403, "LOOPBACK_ONLY", "simulator control is loopback only")
-        body = {
-            **self._runtime.store.snapshot(),
-            "fault_plan": self._runtime.injector.plan.to_json(),
-        }
+        store = self._runtime.store
+        body = {**store.snapshot(), "fault_plan": self._runtime.injector.plan.to_json()}
+        if request.query_params.get("requests") == "1":
+            body["request_log"] = [record.to_json() for record in store.requests_log()]
         return json_reply(200, body)
 
     async def set_faults(self, request: Request) -> Response:

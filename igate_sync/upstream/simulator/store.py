@@ -2,7 +2,8 @@
 
 One SQLite database (stdlib ``sqlite3``): in memory by default, or a file that survives a
 restart. The store applies the contract's version rules and keeps an effect log and counters
-so that tests can prove that nothing was lost and nothing was applied twice. Thread safe: the
+so that tests can prove that nothing was lost and nothing was applied twice, and a request
+log so that they can prove no request came before a Retry-After deadline. Thread safe: the
 server thread writes while a test thread reads.
 """
 
@@ -15,7 +16,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 DossierOutcome = Literal["created", "updated", "unchanged", "stale"]
@@ -38,6 +39,9 @@ CREATE TABLE IF NOT EXISTS tokens (
 CREATE TABLE IF NOT EXISTS effects (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, ma_ho_so TEXT NOT NULL,
     ref TEXT NOT NULL, ngay_cap_nhat TEXT NOT NULL, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS requests (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, received_at TEXT NOT NULL, path TEXT NOT NULL,
+    client_id TEXT, outcome TEXT NOT NULL, answered_at TEXT, retry_after_until TEXT);
 CREATE TABLE IF NOT EXISTS counters (
     grp TEXT NOT NULL, k1 TEXT NOT NULL, k2 TEXT NOT NULL, value INTEGER NOT NULL,
     PRIMARY KEY (grp, k1, k2));
@@ -53,6 +57,44 @@ class Effect:
     ref: str
     ngay_cap_nhat: str
     at: datetime
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request received on the API (everything but ``/_sim``) and what became of it.
+
+    ``outcome`` is the status answered, or the fault that ate the reply (``reset``,
+    ``lost_reply``), or ``no_reply``. ``answered_at`` is when the reply started (None when no
+    reply left); ``retry_after_until`` the deadline its ``Retry-After`` header announced.
+    ``client_id`` is the owner of the bearer token presented (None: no known token).
+    """
+
+    received_at: datetime
+    path: str
+    client_id: str | None
+    outcome: str
+    answered_at: datetime | None = None
+    retry_after_until: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as a JSON-ready dict (times in ISO 8601, UTC)."""
+        return {
+            "received_at": _iso(self.received_at),
+            "path": self.path,
+            "client_id": self.client_id,
+            "outcome": self.outcome,
+            "answered_at": _iso(self.answered_at),
+            "retry_after_until": _iso(self.retry_after_until),
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    # Fixed width, so that string order is time order in SQL.
+    return None if moment is None else moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _from_iso(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
 
 
 @dataclass(frozen=True)
@@ -341,6 +383,39 @@ class SimulatorStore:
         )
         return [Effect(k, m, r, n, datetime.fromisoformat(a)) for k, m, r, n, a in rows]
 
+    # --- the request log --------------------------------------------------------------------
+
+    def log_request(self, record: RequestRecord) -> None:
+        """Append one received request to the request log."""
+        self._execute(
+            "INSERT INTO requests (received_at, path, client_id, outcome, answered_at,"
+            " retry_after_until) VALUES (?, ?, ?, ?, ?, ?)",
+            _iso(record.received_at),
+            record.path,
+            record.client_id,
+            record.outcome,
+            _iso(record.answered_at),
+            _iso(record.retry_after_until),
+        )
+
+    def requests_log(self) -> list[RequestRecord]:
+        """Every request received on the API, in order of arrival at the log."""
+        rows = self._rows(
+            "SELECT received_at, path, client_id, outcome, answered_at, retry_after_until"
+            " FROM requests ORDER BY seq"
+        )
+        return [
+            RequestRecord(
+                received_at=datetime.fromisoformat(received),
+                path=path,
+                client_id=client,
+                outcome=outcome,
+                answered_at=_from_iso(answered),
+                retry_after_until=_from_iso(until),
+            )
+            for received, path, client, outcome, answered, until in rows
+        ]
+
     def snapshot(self) -> dict[str, Any]:
         """Plain-dict view of what is held and every counter, for ``/_sim/stats`` and tests."""
         with self._lock:
@@ -348,6 +423,7 @@ class SimulatorStore:
                 "dossiers": int(self._scalar("SELECT COUNT(*) FROM dossiers")),
                 "events": int(self._scalar("SELECT COUNT(*) FROM events")),
                 "effects": int(self._scalar("SELECT COUNT(*) FROM effects")),
+                "logged_requests": int(self._scalar("SELECT COUNT(*) FROM requests")),
                 "replays": self.counter("replay", "total"),
                 "results": self._counter_group("result"),
                 "requests": self._counter_group("request"),

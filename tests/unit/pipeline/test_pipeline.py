@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -253,6 +254,8 @@ def test_circuit_opens_doubles_its_hold_then_closes_on_success(
 def test_a_poison_item_is_isolated_and_never_blocks_the_queue(
     sync: Sync, source: InMemoryAdapter, gateway: FakeGateway, clock: FakeClock
 ) -> None:
+    # Given up on after three lone failures at once (the defaults ask for 10 over 24 hours).
+    sync = replace(sync, dead_after=3, dead_after_age=timedelta(0))
     for n in range(1, 8):
         source.put(dossier(n, changed=later(n)), changed=later(n))
     gateway.poison(code(2), UpstreamUnavailable("502 on this batch"))
@@ -290,3 +293,22 @@ def test_a_batch_the_gateway_refuses_as_malformed_does_not_stop_the_rest(
     assert not result.upstream_unavailable
     assert sorted(created(gateway)) == sorted(code(n) for n in (1, 2, 3, 4, 6))
     assert states(sync.engine).get("dead") == 1
+
+
+def test_transient_failures_never_kill_an_item_by_default(
+    sync: Sync, source: InMemoryAdapter, gateway: FakeGateway, clock: FakeClock
+) -> None:
+    for n in range(1, 5):
+        source.put(dossier(n, changed=later(n)), changed=later(n))
+    gateway.poison(code(2), UpstreamUnavailable("500"))
+    outcomes = []
+    for minute in range(5, 20):
+        clock.advance(600)
+        source.put(dossier(minute, changed=later(minute)), changed=later(minute))
+        outcomes.append(run_cycle(sync, [source]).outcome)
+    assert "dead" not in states(sync.engine)
+    assert outcomes[-1] == "incomplete"  # sync says work remains: exit 1, not "done"
+    gateway.heal()
+    clock.advance(600)
+    assert run_cycle(sync, [source]).outcome == "ok"
+    assert code(2) in created(gateway)
