@@ -242,7 +242,8 @@ class _PushRun:
 def resync(sync: Sync, adapters: Sequence[SourceAdapter], request: StoredResync) -> dict[str, Any]:
     """Re-read the selected rows and enqueue their current versions again, then push.
 
-    A dry run only lists what would be sent again and where each row stands now.
+    The sources are pulled first, so that a dossier added since the last cycle is found by
+    its code. A dry run only lists what would be sent again and where each row stands now.
     """
     spec = request.spec
     result: dict[str, Any] = {"id": request.id, "dry_run": request.dry_run, "sources": {}}
@@ -250,6 +251,8 @@ def resync(sync: Sync, adapters: Sequence[SourceAdapter], request: StoredResync)
     for adapter in adapters:
         if spec.source not in (None, adapter.name):
             continue
+        if not request.dry_run:
+            pull(sync, adapter)  # rows added since the last cycle are known by code too
         rows = selected_rows(sync.engine, spec, adapter.name)
         found.update(r["ma_ho_so"] for r in rows if r["ma_ho_so"])
         if request.dry_run:

@@ -104,8 +104,10 @@ def test_operator_resync_metrics_readiness_and_clean_stop(
         admin = started["admin"]
         daemon.wait_for(lambda e: e.get("event") == "sync cycle")
         engine = create_engine(f"sqlite:///{config.parent / 'motcua.db'}")
-        mutate(engine, ids=[1, 2], seed=3, now=datetime(2026, 11, 27, 11, 0))  # noqa: DTZ001
         generate(engine, count=5, seed=9, agency_code=AGENCY, first_id=1001)
+        # The desk stamps what it adds and changes with the time of the change.
+        now = datetime(2026, 11, 27, 11, 0)  # noqa: DTZ001 - naive local, as the source
+        mutate(engine, ids=[1, 2, 1001, 1002, 1003, 1004, 1005], seed=3, now=now)
         engine.dispose()
         codes = _codes(config, [1, 2, 1001, 1002, 1003, 1004, 1005])
         done = subprocess.run(
@@ -117,14 +119,14 @@ def test_operator_resync_metrics_readiness_and_clean_stop(
         assert done.returncode == 0, done.stderr
         result = json.loads(done.stdout)
         assert result["carried_out_by"] == "daemon"
-        # The five new rows were never read yet: the resync reports them as not found; the
-        # two changed ones go out now, with their new content.
-        assert sorted(result["not_found"]) == sorted(codes[2:])
-        assert result["sources"]["motcua"]["enqueued"] == 2
+        # The resync reads the register first: the five new rows are found by their codes,
+        # and they and the two changed ones go out now, with their current content.
+        assert result["not_found"] == []
+        assert result["sources"]["motcua"]["selected"] == len(codes)
         for code in codes[:2]:
             stored = gateway.store.get_dossier(code)
             assert stored is not None
-            assert stored["NgayCapNhat"] == "20261127110000"
+            assert stored["NgayCapNhat"] >= "20261127110000"  # the edited version (or later)
         with httpx.Client(base_url=admin, timeout=10) as client:
             ready = client.get("/readyz")
             assert ready.status_code == 200, ready.text
@@ -132,6 +134,11 @@ def test_operator_resync_metrics_readiness_and_clean_stop(
         families = {f.name: f for f in text_string_to_metric_families(metrics)}
         confirmed = families["igate_sync_confirmed_upstream"].samples[0].value
         assert confirmed == gateway.store.snapshot()["dossiers"]
+        outbox = {
+            (s.labels["kind"], s.labels["state"]): s.value
+            for s in families["igate_sync_outbox_items"].samples
+        }
+        assert outbox[("dossiers", "pending")] == outbox[("dossiers", "in_flight")] == 0
         assert "igate_sync_outbox_items" in families
     finally:
         assert daemon.stop() == 0
