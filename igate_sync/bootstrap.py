@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, exc
 
@@ -30,6 +31,9 @@ from igate_sync.upstream.base import Gateway
 from igate_sync.upstream.dvcqg import DvcqgAdapterClient
 from igate_sync.upstream.lgsp_rest import LgspRestClient
 from igate_sync.upstream.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from igate_sync.store.audit import AuditLog
 
 
 def utc_now() -> datetime:
@@ -281,3 +285,32 @@ def run_resync(
         result = resync(w.sync, w.adapters, request)
         finish(w.sync.engine, request_id, result, utc_now())
     return {"carried_out_by": "this process", **result}
+
+
+def audit_key_path(settings: Settings, config: Path | None) -> Path:
+    """The audit log's Ed25519 key: beside a SQLite state database, else beside the config."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.state.url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).with_name("audit-key.pem")
+    return (config.parent if config is not None else Path.cwd()) / "audit-key.pem"
+
+
+def audit_log(settings: Settings, engine: Engine, config: Path | None) -> AuditLog:
+    """The audit log, its key created on first use; refuses personal-data keys."""
+    from igate_sync.logs import PERSONAL_KEYS
+    from igate_sync.store.audit import AuditLog, load_or_create_key
+
+    key = load_or_create_key(audit_key_path(settings, config))
+    return AuditLog(engine, key, personal_keys=PERSONAL_KEYS)
+
+
+def audit_is_empty(engine: Engine) -> bool:
+    """Whether nothing was ever recorded in the audit log."""
+    from sqlalchemy import func, select
+
+    from igate_sync.store import tables
+
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(tables.audit_log)).scalar_one() == 0

@@ -225,6 +225,34 @@ def retry_dead() -> None:
     out.print(f"{revived} dead item(s) queued again; they go out at the next sync")
 
 
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's whole hash chain and signatures; name the first broken entry.
+
+    Exit 0 intact, 1 broken, 2 when the signing key is missing or unusable.
+    Example: igate-sync --config igate-sync.toml audit verify
+    """
+    from igate_sync.bootstrap import audit_is_empty, audit_key_path, open_state
+    from igate_sync.store.audit import verify_command
+
+    settings = _settings()
+    engine = open_state(settings)
+    key_path = audit_key_path(settings, _state.config)
+    try:
+        if not key_path.exists() and audit_is_empty(engine):
+            out.print("the audit log is empty: nothing has been recorded yet")
+            raise typer.Exit(0)
+        code, message = verify_command(engine, key_path)
+    finally:
+        engine.dispose()
+    out.print(message)
+    raise typer.Exit(code)
+
+
 quarantine_app = typer.Typer(help="Rows kept aside: what, why, since when.", no_args_is_help=True)
 app.add_typer(quarantine_app, name="quarantine")
 

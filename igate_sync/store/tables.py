@@ -235,3 +235,18 @@ resync_requests = Table(
     Column("finished_at", UtcDateTime, nullable=True),
     Index("ix_resync_requests_state", "state", "id"),
 )
+
+# The tamper-evident audit log (igate_sync/store/audit.py): each entry carries the hash of the
+# previous one; entries of kind "checkpoint" carry an Ed25519 signature. Codes, counts and
+# hashes only, never personal data. ``seq`` is assigned by the writer, never by the engine.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", ID, primary_key=True, autoincrement=False),
+    Column("at", UtcDateTime, nullable=False),  # whole seconds: what every engine keeps
+    Column("kind", String(20), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("payload", Text, nullable=False),  # canonical JSON
+    Column("prev_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+)
