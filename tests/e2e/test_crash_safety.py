@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 
 from igate_sync.store import tables as st
 from igate_sync.store.engine import create_state_engine
@@ -211,6 +211,7 @@ def test_a_restart_after_a_kill_during_a_retry_after_wait_still_waits(tmp_path: 
             proc = spawn_sync(config, stderr)
             try:
                 _wait_for_first_503(proc, gateway)
+                _wait_for_kept_deadline(proc, tmp_path / "state.db")
             finally:
                 proc.send_signal(signal.SIGKILL)
                 proc.wait()
@@ -230,3 +231,27 @@ def _wait_for_first_503(proc: subprocess.Popen[str], gateway: RunningSimulator) 
             continue
         raise AssertionError(f"sync exited {code} before the gateway answered 503")
     assert proc.poll() is None, "the sync should be waiting out the Retry-After"
+
+
+def _wait_for_kept_deadline(proc: subprocess.Popen[str], state: Path) -> None:
+    """Let the client keep the announced deadline (it does so before it starts waiting):
+    killing it between the 503 leaving the gateway and the reply reaching the client is
+    not "killed while it waits", and no client could keep what it never received."""
+    engine = create_engine(f"sqlite:///{state}")
+    limit = time.monotonic() + 60
+    try:
+        while True:
+            with engine.connect() as conn:
+                held = conn.execute(
+                    text("SELECT value FROM control WHERE key = 'upstream.hold_until'")
+                ).scalar()
+            if held:
+                return
+            assert time.monotonic() < limit, "the deadline was never kept"
+            try:
+                code = proc.wait(timeout=0.05)
+            except subprocess.TimeoutExpired:
+                continue
+            raise AssertionError(f"sync exited {code} while it should be waiting")
+    finally:
+        engine.dispose()
