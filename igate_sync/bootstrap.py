@@ -22,6 +22,7 @@ from igate_sync.adapters.mot_cua import MotCuaAdapter
 from igate_sync.config import Settings, SourceSettings
 from igate_sync.errors import ConfigError, TransientError, UpstreamAuthError, UpstreamForbidden
 from igate_sync.pipeline import OutboxCap, Sync
+from igate_sync.reconcile import Repair, Report
 from igate_sync.store.control import extend_hold
 from igate_sync.store.engine import create_state_engine
 from igate_sync.store.migrate import upgrade
@@ -285,6 +286,159 @@ def run_resync(
         result = resync(w.sync, w.adapters, request)
         finish(w.sync.engine, request_id, result, utc_now())
     return {"carried_out_by": "this process", **result}
+
+
+# --- reconciliation and reports ----------------------------------------------------------------
+
+CHART_DAYS = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class ReconcileRequest:
+    """What `igate-sync reconcile` asks for; ``since``/``until`` are wire times (local)."""
+
+    source: str | None = None
+    since: str | None = None
+    until: str | None = None
+    repair: bool = False
+    dry_run: bool = False
+    requested_by: str = ""
+    reason: str = ""
+
+
+def run_reconcile(settings: Settings, request: ReconcileRequest) -> dict[str, Any]:
+    """Reconcile and store the report; its JSON with its ``id``.
+
+    With ``repair``, the missing_upstream and stale_upstream dossiers are enqueued again under
+    a recorded resync request and pushed, and a second reconciliation (stored too) shows the
+    result: that is the report returned. A dry run only counts them.
+    """
+    from igate_sync.store.resync import finish, submit
+
+    with wired(settings, request.source) as w:
+        engine = w.sync.engine
+        if not request.repair:
+            return _store_report(engine, _reconcile_now(settings, w.sync, w.adapters, request))
+        request_id = submit(
+            engine,
+            ResyncSpec(source=request.source),
+            dry_run=request.dry_run,
+            requested_by=request.requested_by,
+            reason=request.reason or "reconcile --repair",
+            now=utc_now(),
+            running=True,
+        )
+        repair = Repair(request_id, dry_run=request.dry_run)
+        before = _reconcile_now(settings, w.sync, w.adapters, request, repair)
+        before.repair = repair.as_dict()
+        stored = _store_report(engine, before)
+        if request.dry_run:
+            finish(engine, request_id, before.repair, utc_now())
+            return stored
+        summary = {**repair.as_dict(), "of_report": stored["id"], **_push_now(w.sync)}
+        finish(engine, request_id, summary, utc_now())
+        after = _reconcile_now(settings, w.sync, w.adapters, request)
+        after.repair = summary
+        return _store_report(engine, after)
+
+
+def _reconcile_now(
+    settings: Settings,
+    sync: Sync,
+    adapters: list[SourceAdapter],
+    request: ReconcileRequest,
+    repair: Repair | None = None,
+    stopping: Callable[[], bool] = lambda: False,
+) -> Report:
+    from igate_sync.reconcile import Period, reconcile
+
+    others = [s.name for s in settings.sources if s.name not in {a.name for a in adapters}]
+    return reconcile(
+        sync.engine,
+        sync.gateway,
+        settings.agency.code,
+        adapters,
+        now=utc_now(),
+        period=Period(request.since, request.until),
+        chunk=sync.chunk_rows,
+        source_filter=request.source,
+        other_sources=others,
+        repair=repair,
+        stopping=stopping,
+    )
+
+
+def _push_now(sync: Sync) -> dict[str, Any]:
+    from igate_sync.errors import UpstreamUnavailable
+    from igate_sync.pipeline import push
+
+    try:
+        return {"pushed": push(sync).as_dict(), "upstream_unavailable": False}
+    except UpstreamUnavailable:
+        return {"pushed": None, "upstream_unavailable": True}
+
+
+def _store_report(engine: Engine, report: Report) -> dict[str, Any]:
+    from igate_sync.store.reports import save_report
+
+    body = report.as_dict()
+    report_id = save_report(
+        engine,
+        body,
+        generated_at=report.generated_at,
+        period=(report.period.since, report.period.until),
+        source_filter=report.source_filter,
+        synced_ratio=report.synced_ratio,
+    )
+    return {"id": report_id, **body}
+
+
+def reconcile_job(
+    settings: Settings, sync: Sync, adapters: list[SourceAdapter]
+) -> Callable[[], None]:
+    """The daemon's daily reconciliation of every source over the whole history, stored."""
+
+    def job() -> None:
+        report = _reconcile_now(
+            settings, sync, adapters, ReconcileRequest(), stopping=sync.stopping
+        )
+        if not report.interrupted:
+            _store_report(sync.engine, report)
+
+    return job
+
+
+def stored_report(
+    settings: Settings, report_id: int | None
+) -> tuple[dict[str, Any], list[tuple[str, float]]]:
+    """A stored report (the latest when ``report_id`` is None) and, for its chart, the daily
+    synced ratios of the 90 days up to it; ConfigError when there is none."""
+    from igate_sync.store.reports import daily_ratios, load_report
+
+    engine = open_state(settings)
+    try:
+        body = load_report(engine, report_id)
+        if body is None:
+            what = "no report yet: run reconcile" if report_id is None else "no such report"
+            raise ConfigError("--id" if report_id is not None else "--last", what)
+        at = datetime.fromisoformat(body["generated_at"])
+        daily = daily_ratios(
+            engine, since=at - CHART_DAYS, until=at, source_filter=body.get("source_filter")
+        )
+    finally:
+        engine.dispose()
+    return body, daily
+
+
+def stored_reports(settings: Settings, limit: int) -> list[dict[str, Any]]:
+    """The latest ``limit`` stored reports, newest first (what each covered, its ratio)."""
+    from igate_sync.store.reports import list_reports
+
+    engine = open_state(settings)
+    try:
+        return [r.as_dict() for r in list_reports(engine, limit)]
+    finally:
+        engine.dispose()
 
 
 def audit_key_path(settings: Settings, config: Path | None) -> Path:

@@ -322,6 +322,165 @@ def _emit(rows: list[dict[str, Any]], format: str, title: str) -> None:
     out.print(table)
 
 
+REPORT_FORMATS = ("table", "json", "csv", "html")
+
+
+@app.command()
+def reconcile(
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Indicators: received at/after (YYYY-MM-DD[ HH:MM], local time)."),
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="... and before this.")] = None,
+    format: Annotated[str, typer.Option("--format", help="table, json, csv or html")] = "table",
+    output: Annotated[Path | None, typer.Option(help="Write the report to this file.")] = None,
+    repair: Annotated[
+        bool,
+        typer.Option(help="Send missing_upstream and stale_upstream dossiers again, then push."),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option(help="With --repair: count what would be sent again; change nothing.")
+    ] = False,
+    reason: Annotated[str, typer.Option(help="Why (kept with the repair's record).")] = "",
+    by: Annotated[str | None, typer.Option(help="Who asks (default: the login name).")] = None,
+) -> None:
+    """Compare every dossier of the sources, the state store and the gateway's own listing;
+    store the report (counts per class, synced ratio, indicators, what is not in sync).
+
+    With --repair the report's missing and stale dossiers are enqueued again, recorded like
+    an operator resync, and pushed; the report printed is the reconciliation after that.
+    Example: igate-sync --config igate-sync.toml reconcile --since 2026-01-01 --format html
+             --output report.html
+    """
+    import getpass
+
+    from igate_sync.bootstrap import ReconcileRequest, run_reconcile, stored_report
+
+    _check_report_format(format)
+    if dry_run and not repair:
+        raise typer.BadParameter("--dry-run goes with --repair", param_hint="--dry-run")
+    request = ReconcileRequest(
+        source=source,
+        since=_wire_time(since, "--since"),
+        until=_wire_time(until, "--until"),
+        repair=repair,
+        dry_run=dry_run,
+        requested_by=by or getpass.getuser(),
+        reason=reason,
+    )
+    settings = _settings()
+    body = run_reconcile(settings, request)
+    daily = stored_report(settings, body["id"])[1] if format == "html" else []
+    _write_report(body, format, output, daily)
+
+
+@app.command()
+def report(
+    last: Annotated[bool, typer.Option("--last", help="Show the latest report.")] = False,
+    report_id: Annotated[int | None, typer.Option("--id", help="Show this report.")] = None,
+    format: Annotated[str, typer.Option("--format", help="table, json, csv or html")] = "table",
+    output: Annotated[Path | None, typer.Option(help="Write it to this file.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many reports to list.")] = 30,
+) -> None:
+    """List the stored reconciliation reports, or show one (--last, --id N).
+
+    The html page is self-contained (no external asset), with the daily synced ratio chart:
+    open it or e-mail it.
+    Example: igate-sync --config igate-sync.toml report --last --format html --output r.html
+    """
+    from igate_sync.bootstrap import stored_report, stored_reports
+
+    _check_report_format(format)
+    if last and report_id is not None:
+        raise typer.BadParameter("give --last or --id, not both", param_hint="--id")
+    settings = _settings()
+    if not last and report_id is None:
+        if format == "html":
+            raise typer.BadParameter("a listing is table, json or csv", param_hint="--format")
+        _write_listing(stored_reports(settings, limit), format, output)
+        return
+    body, daily = stored_report(settings, report_id)
+    _write_report(body, format, output, daily)
+
+
+def _check_report_format(format: str) -> None:
+    if format not in REPORT_FORMATS:
+        raise typer.BadParameter("use table, json, csv or html", param_hint="--format")
+
+
+def _write_report(
+    body: dict[str, Any], format: str, output: Path | None, daily: list[tuple[str, float]]
+) -> None:
+    from igate_sync import report_render as render
+
+    if format == "table":
+        _write_renderables(render.render_table(body), output)
+        return
+    text = {
+        "json": lambda: render.render_json(body) + "\n",
+        "csv": lambda: render.render_csv(body),
+        "html": lambda: render.render_html(body, daily),
+    }[format]()
+    _write_text(text, output)
+
+
+def _write_listing(rows: list[dict[str, Any]], format: str, output: Path | None) -> None:
+    import csv
+    import io
+
+    if format == "table":
+        table = Table(title=f"reports: {len(rows)}")
+        for column in ("id", "generated_at", "period (NgayTiepNhan)", "source"):
+            table.add_column(column)
+        table.add_column("synced_ratio", justify="right")
+        for r in rows:
+            period = f"{_day(r['period_since'])} → {_day(r['period_until'])}"
+            table.add_row(
+                str(r["id"]),
+                r["generated_at"],
+                "all" if period == "… → …" else period,
+                r["source_filter"] or "all",
+                f"{r['synced_ratio']:.4f}",
+            )
+        _write_renderables([table], output)
+    elif format == "json":
+        _write_text(json.dumps(rows, ensure_ascii=False, indent=2) + "\n", output)
+    else:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["id"])
+        writer.writeheader()
+        writer.writerows(rows)
+        _write_text(buffer.getvalue(), output)
+
+
+def _day(wire: str | None) -> str:
+    if wire is None:
+        return "…"
+    day = f"{wire[:4]}-{wire[4:6]}-{wire[6:8]}"
+    return day if wire.endswith("000000") else f"{day} {wire[8:10]}:{wire[10:12]}"
+
+
+def _write_renderables(renderables: list[Any], output: Path | None) -> None:
+    if output is None:
+        for renderable in renderables:
+            out.print(renderable)
+        return
+    with output.open("w", encoding="utf-8") as handle:
+        console = Console(file=handle, width=120, highlight=False)
+        for renderable in renderables:
+            console.print(renderable)
+    err.print(f"written to {output}")
+
+
+def _write_text(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    err.print(f"written to {output}")
+
+
 @app.command("simulate-upstream")
 def simulate_upstream(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8080,
@@ -424,6 +583,15 @@ def _print_status(report: dict[str, Any]) -> None:
         out.print(f"last run of {run['source']}: {run['outcome']} at {run['finished_at']}")
 
 
+# typer bundles its own copy of click; its usage errors do not derive from click's.
+_USAGE_ERRORS: tuple[type[Any], ...] = tuple(
+    {
+        click.ClickException,
+        *(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"),
+    }
+)
+
+
 def main() -> None:
     """Console entry point: map our errors to exit codes and one clear line."""
     try:
@@ -441,7 +609,7 @@ def main() -> None:
     except IgateSyncError as exc:
         err.print(f"error: {exc}")
         raise SystemExit(2) from None
-    except click.ClickException as exc:
+    except _USAGE_ERRORS as exc:
         exc.show()
         raise SystemExit(2) from None
     except typer.Abort:

@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from igate_sync.adapters.base import SourceAdapter
 from igate_sync.admin import AdminHooks, AdminServer, ResyncRequest, create_admin_app
-from igate_sync.bootstrap import Wired, utc_now, wired
+from igate_sync.bootstrap import Wired, reconcile_job, utc_now, wired
 from igate_sync.config import Settings, SourceSettings
 from igate_sync.errors import StateLocked, TransientError, UpstreamUnavailable
 from igate_sync.metrics import StateCollector, build_registry
@@ -94,6 +94,8 @@ def _jobs(
     ]
     jobs.append(Job("push", _push(sync), IntervalTrigger(seconds=settings.daemon.push_interval_s)))
     jobs.append(Job("resync", _resyncs(sync, w.adapters), IntervalTrigger(seconds=1)))
+    daily = CronTrigger.from_crontab("0 6 * * *", timezone=VN_TZ)  # reconciliation report
+    jobs.append(Job("reconcile", reconcile_job(settings, sync, w.adapters), daily))
     jobs.append(
         Job(
             "heartbeat",

@@ -18,7 +18,7 @@ from sqlalchemy import create_engine
 from igate_sync.bootstrap import utc_now, wired
 from igate_sync.config import load_settings
 from igate_sync.pipeline import CycleResult, run_cycle
-from igate_sync.reconcile import Reconciliation, reconcile
+from igate_sync.reconcile import Report, reconcile
 from igate_sync.sample.mot_cua import SampleStats, create_register, generate
 from igate_sync.store.status import read_status
 from igate_sync.upstream.simulator.server import running_simulator
@@ -60,7 +60,7 @@ class DemoReport:
 
     sample: SampleStats
     cycle: CycleResult
-    reconciliation: Reconciliation
+    reconciliation: Report
     simulator: dict[str, Any]
 
     @property
@@ -92,7 +92,9 @@ def run_demo(workdir: Path, *, dossiers: int, seed: int, console: Console) -> De
         settings = load_settings(config, environ={})
         with wired(settings) as w:
             cycle = run_cycle(w.sync, w.adapters)
-            reconciliation = reconcile(w.sync.engine, w.sync.gateway, AGENCY_CODE)
+            reconciliation = reconcile(
+                w.sync.engine, w.sync.gateway, AGENCY_CODE, w.adapters, now=utc_now()
+            )
             status = read_status(w.sync.engine, utc_now())
         held = gateway.store.snapshot()
     report = DemoReport(sample, cycle, reconciliation, held)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
+from sqlalchemy.dialects.mysql import LONGTEXT
 from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData()
@@ -204,6 +206,8 @@ gateway_listing = Table(
     Column("trang_thai", String(2), nullable=False),
     Column("ngay_cap_nhat", String(14), nullable=False),
     Column("so_tien_trinh", Integer, nullable=False),
+    # Set once a source row of this reconciliation holds the code; unmatched = unknown_upstream.
+    Column("matched", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 # Pseudonymised identities of pushed dossiers, for the "same ID number under differently
@@ -249,4 +253,19 @@ audit_log = Table(
     Column("payload", Text, nullable=False),  # canonical JSON
     Column("prev_hash", String(64), nullable=False),
     Column("entry_hash", String(64), nullable=False),
+)
+
+# Reconciliation reports, append only: the report's JSON (codes and counts, never personal
+# data) with the columns a listing and the daily synced-ratio chart need.
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("generated_at", UtcDateTime, nullable=False),
+    Column("period_since", String(14), nullable=True),  # wire time, inclusive
+    Column("period_until", String(14), nullable=True),  # wire time, exclusive
+    Column("source_filter", String(100), nullable=True),  # None: every source
+    Column("synced_ratio", Float, nullable=False),
+    Column("body", Text().with_variant(LONGTEXT(), "mysql", "mariadb"), nullable=False),
+    Index("ix_reports_generated_at", "generated_at"),
 )

@@ -220,3 +220,9 @@ def test_sync_over_the_dvcqg_adapter_profile(commune: Path, gateway: RunningSimu
     effects = len(gateway.store.effects())
     assert igate(commune, "sync").returncode == 0
     assert len(gateway.store.effects()) == effects
+
+
+def test_a_usage_error_exits_2_naming_the_option(commune: Path) -> None:
+    done = igate(commune, "status", "--format", "xml")
+    assert done.returncode == 2
+    assert "--format" in done.stderr
