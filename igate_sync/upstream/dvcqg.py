@@ -45,6 +45,7 @@ from igate_sync.errors import (
     UpstreamUnavailable,
 )
 from igate_sync.upstream.base import FieldError, ItemResult, ListedDossier, PushRequest
+from igate_sync.upstream.http import check_base_url, json_object
 from igate_sync.upstream.lgsp_rest import parse_push_reply
 from igate_sync.upstream.retry import (
     DEFAULT_POLICY,
@@ -124,7 +125,7 @@ class DvcqgAdapterClient:
         transport: httpx.BaseTransport | None = None,
         on_deadline: Callable[[datetime], None] | None = None,
     ) -> None:
-        _check_base_url(base_url)
+        check_base_url(base_url)
         if not dstcode.strip():
             raise ConfigError("upstream.dstcode", "is empty (the dvcqg-adapter needs it)")
         self._login_body = json.dumps({"username": username, "password": password}).encode()
@@ -244,7 +245,7 @@ class DvcqgAdapterClient:
             raise UpstreamAuthError(f"gateway refused the login ({response.status_code})")
         if action is not Action.OK:
             raise self._error_for(action, response, applies=False)
-        payload = _json_object(response)
+        payload = json_object(response)
         code = _code(payload)
         if code != "0":
             raise UpstreamAuthError(f"gateway refused the login (error_code {_safe(code)})")
@@ -373,7 +374,7 @@ def service_body(session: str, ma_don_vi: str, service: str, members: str) -> by
 
 def parse_reply(response: httpx.Response) -> AdapterReply:
     """The adapter envelope of an HTTP 200 reply."""
-    payload = _json_object(response)
+    payload = json_object(response)
     message = payload.get("message", "")
     return AdapterReply(
         code=_code(payload),
@@ -434,25 +435,6 @@ def _folded(text: str) -> str:
 
 def _safe(code: str) -> str:
     return repr(code) if code.isascii() and len(code) <= 16 else "(unreadable)"
-
-
-def _json_object(response: httpx.Response) -> dict[str, Any]:
-    try:
-        payload = response.json()
-    except ValueError:  # includes JSONDecodeError and UnicodeDecodeError
-        payload = None
-    if not isinstance(payload, dict):
-        raise UpstreamProtocolError(f"gateway reply {response.status_code} is not a JSON object")
-    return payload
-
-
-def _check_base_url(base_url: str) -> None:
-    try:
-        url = httpx.URL(base_url)
-    except httpx.InvalidURL as exc:
-        raise ConfigError("upstream.base_url", "not a valid URL") from exc
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ConfigError("upstream.base_url", "must be an http or https URL")
 
 
 __all__ = [

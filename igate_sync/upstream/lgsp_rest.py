@@ -23,7 +23,6 @@ import structlog
 
 from igate_sync.errors import (
     BatchTooLarge,
-    ConfigError,
     IgateSyncError,
     UpstreamAuthError,
     UpstreamForbidden,
@@ -38,6 +37,7 @@ from igate_sync.upstream.base import (
     PushKind,
     PushRequest,
 )
+from igate_sync.upstream.http import check_base_url, json_object, json_or_none
 from igate_sync.upstream.retry import (
     DEFAULT_POLICY,
     RetryPolicy,
@@ -99,7 +99,7 @@ class LgspRestClient:
         transport: httpx.BaseTransport | None = None,
         on_deadline: Callable[[datetime], None] | None = None,
     ) -> None:
-        _check_base_url(base_url)
+        check_base_url(base_url)
         self._client_id = client_id
         self._client_secret = client_secret
         self._clock = clock
@@ -124,7 +124,7 @@ class LgspRestClient:
         response = self._runner.call(
             lambda: self._exchange("POST", path, _OK_ONLY, content=body, headers=headers)
         )
-        return parse_push_reply(_json_object(response), request)
+        return parse_push_reply(json_object(response), request)
 
     def get_dossier(self, ma_ho_so: str) -> dict[str, Any] | None:
         """The stored dossier, or None when the gateway does not hold it (404)."""
@@ -132,7 +132,7 @@ class LgspRestClient:
         response = self._runner.call(lambda: self._exchange("GET", path, _OK_OR_MISSING))
         if classify(response.status_code) is Action.NOT_FOUND:
             return None
-        return _json_object(response)
+        return json_object(response)
 
     def list_dossiers(
         self, ma_don_vi: str, *, since: datetime | None = None, until: datetime | None = None
@@ -172,7 +172,7 @@ class LgspRestClient:
         response = self._runner.call(
             lambda: self._exchange("GET", DOSSIER_PATH, _OK_ONLY, params=query)
         )
-        return _json_object(response)
+        return json_object(response)
 
     def _exchange(
         self,
@@ -244,7 +244,7 @@ class LgspRestClient:
             raise UpstreamAuthError(f"token endpoint refused the client ({response.status_code})")
         if action is not Action.OK:
             raise self._error_for(action, response)
-        return _parse_token(_json_object(response), now)
+        return _parse_token(json_object(response), now)
 
     def _error_for(self, action: Action, response: httpx.Response) -> IgateSyncError:
         """The exception for a reply the caller cannot use."""
@@ -369,46 +369,23 @@ def _field_errors(loi: object) -> tuple[FieldError, ...]:
     return tuple(FieldError(str(e.get("Truong", "")), str(e.get("MoTa", ""))) for e in loi)
 
 
-def _json(response: httpx.Response) -> object:
-    try:
-        return response.json()
-    except ValueError:  # includes JSONDecodeError and UnicodeDecodeError
-        return None
-
-
-def _json_object(response: httpx.Response) -> dict[str, Any]:
-    payload = _json(response)
-    if not isinstance(payload, dict):
-        raise UpstreamProtocolError(f"gateway reply {response.status_code} is not a JSON object")
-    return payload
-
-
 def _action(response: httpx.Response) -> Action:
-    payload = _json(response) if response.status_code == 401 else None
+    payload = json_or_none(response) if response.status_code == 401 else None
     return classify(response.status_code, payload if isinstance(payload, dict) else None)
 
 
 def _refuses_client(response: httpx.Response) -> bool:
     # RFC 6749 lets a token endpoint answer these with 400 as well as 401.
-    payload = _json(response) if response.status_code == 400 else None
+    payload = json_or_none(response) if response.status_code == 400 else None
     return isinstance(payload, dict) and payload.get("error") in CLIENT_REFUSALS
 
 
 def _error_code(response: httpx.Response) -> str:
-    payload = _json(response)
+    payload = json_or_none(response)
     if not isinstance(payload, dict):
         return ""
     code = payload.get("error_code") or payload.get("error")
     return f" {code}" if isinstance(code, str) and code.isascii() and len(code) <= 64 else ""
-
-
-def _check_base_url(base_url: str) -> None:
-    try:
-        url = httpx.URL(base_url)
-    except httpx.InvalidURL as exc:
-        raise ConfigError("upstream.base_url", "not a valid URL") from exc
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ConfigError("upstream.base_url", "must be an http or https URL")
 
 
 def _check_key(key: str) -> None:
