@@ -263,6 +263,13 @@ def run_resync(
             request_id = submit(
                 engine, spec, dry_run=dry_run, requested_by=requested_by, reason=reason, now=now
             )
+            record(
+                settings,
+                engine,
+                "resync",
+                requested_by,
+                resync_entry(request_id, spec, dry_run, reason),
+            )
             deadline = time.monotonic() + RESYNC_WAIT.total_seconds()
             while time.monotonic() < deadline:
                 state, result = outcome(engine, request_id)
@@ -285,7 +292,25 @@ def run_resync(
         request = StoredResync(request_id, spec, dry_run, requested_by, reason)
         result = resync(w.sync, w.adapters, request)
         finish(w.sync.engine, request_id, result, utc_now())
+        entry = resync_entry(request_id, spec, dry_run, reason)
+        record(settings, w.sync.engine, "resync", requested_by, entry)
     return {"carried_out_by": "this process", **result}
+
+
+def resync_entry(request_id: int, spec: ResyncSpec, dry_run: bool, reason: str) -> dict[str, Any]:
+    """What the audit log keeps of a resync: codes and counts, the reason only as a digest."""
+    import hashlib
+
+    return {
+        "request": request_id,
+        "dry_run": dry_run,
+        "dossiers": len(spec.dossiers),
+        "window": bool(spec.since or spec.until),
+        "quarantined": spec.quarantined,
+        "rejected": spec.rejected,
+        "source": spec.source or "",
+        "reason_sha256": hashlib.sha256(reason.encode("utf-8")).hexdigest(),
+    }
 
 
 # --- reconciliation and reports ----------------------------------------------------------------
@@ -318,7 +343,8 @@ def run_reconcile(settings: Settings, request: ReconcileRequest) -> dict[str, An
     with wired(settings, request.source) as w:
         engine = w.sync.engine
         if not request.repair:
-            return _store_report(engine, _reconcile_now(settings, w.sync, w.adapters, request))
+            report = _reconcile_now(settings, w.sync, w.adapters, request)
+            return _store_report(engine, report, settings, request.requested_by)
         request_id = submit(
             engine,
             ResyncSpec(source=request.source),
@@ -331,7 +357,7 @@ def run_reconcile(settings: Settings, request: ReconcileRequest) -> dict[str, An
         repair = Repair(request_id, dry_run=request.dry_run)
         before = _reconcile_now(settings, w.sync, w.adapters, request, repair)
         before.repair = repair.as_dict()
-        stored = _store_report(engine, before)
+        stored = _store_report(engine, before, settings, request.requested_by)
         if request.dry_run:
             finish(engine, request_id, before.repair, utc_now())
             return stored
@@ -339,7 +365,7 @@ def run_reconcile(settings: Settings, request: ReconcileRequest) -> dict[str, An
         finish(engine, request_id, summary, utc_now())
         after = _reconcile_now(settings, w.sync, w.adapters, request)
         after.repair = summary
-        return _store_report(engine, after)
+        return _store_report(engine, after, settings, request.requested_by)
 
 
 def _reconcile_now(
@@ -378,7 +404,10 @@ def _push_now(sync: Sync) -> dict[str, Any]:
         return {"pushed": None, "upstream_unavailable": True}
 
 
-def _store_report(engine: Engine, report: Report) -> dict[str, Any]:
+def _store_report(
+    engine: Engine, report: Report, settings: Settings, actor: str = "daemon"
+) -> dict[str, Any]:
+    """Store a report and record it in the audit log, with a signed checkpoint."""
     from igate_sync.store.reports import save_report
 
     body = report.as_dict()
@@ -390,6 +419,12 @@ def _store_report(engine: Engine, report: Report) -> dict[str, Any]:
         source_filter=report.source_filter,
         synced_ratio=report.synced_ratio,
     )
+    entry = {
+        "report": report_id,
+        "synced_ratio": report.synced_ratio,
+        "repair": bool(report.repair),
+    }
+    record(settings, engine, "report", actor, entry)
     return {"id": report_id, **body}
 
 
@@ -403,7 +438,7 @@ def reconcile_job(
             settings, sync, adapters, ReconcileRequest(), stopping=sync.stopping
         )
         if not report.interrupted:
-            _store_report(sync.engine, report)
+            _store_report(sync.engine, report, settings)
 
     return job
 
@@ -441,17 +476,14 @@ def stored_reports(settings: Settings, limit: int) -> list[dict[str, Any]]:
         engine.dispose()
 
 
-def audit_key_path(settings: Settings, config: Path | None) -> Path:
-    """The audit log's Ed25519 key: beside a SQLite state database, else beside the config."""
-    from sqlalchemy.engine import make_url
-
-    url = make_url(settings.state.url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database).with_name("audit-key.pem")
+def audit_key_path(settings: Settings, config: Path | None = None) -> Path:
+    """The audit log's Ed25519 key ([state] audit_key, resolved when the file was read)."""
+    if settings.state.audit_key:
+        return Path(settings.state.audit_key)
     return (config.parent if config is not None else Path.cwd()) / "audit-key.pem"
 
 
-def audit_log(settings: Settings, engine: Engine, config: Path | None) -> AuditLog:
+def audit_log(settings: Settings, engine: Engine, config: Path | None = None) -> AuditLog:
     """The audit log, its key created on first use; refuses personal-data keys."""
     from igate_sync.logs import PERSONAL_KEYS
     from igate_sync.store.audit import AuditLog, load_or_create_key
@@ -468,3 +500,14 @@ def audit_is_empty(engine: Engine) -> bool:
 
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(tables.audit_log)).scalar_one() == 0
+
+
+def record(
+    settings: Settings, engine: Engine, kind: str, actor: str, payload: dict[str, Any]
+) -> None:
+    """Append an operator action or a report to the audit log (codes and counts only)."""
+    entry_log = audit_log(settings, engine)
+    now = utc_now()
+    entry_log.append(kind, actor or "unknown", payload, now)
+    if kind == "report":
+        entry_log.checkpoint(now)

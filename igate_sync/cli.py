@@ -213,13 +213,16 @@ def retry_dead() -> None:
     Each goes alone in its own batch at the next sync; `status` shows what is dead.
     Example: igate-sync --config igate-sync.toml retry-dead
     """
-    from igate_sync.bootstrap import open_state, utc_now
+    import getpass
+
+    from igate_sync.bootstrap import open_state, record, utc_now
     from igate_sync.store.outbox import Outbox
 
     settings = _settings()
     engine = open_state(settings)
     try:
         revived = Outbox(engine, settings.agency.code).retry_dead(utc_now())
+        record(settings, engine, "retry_dead", getpass.getuser(), {"revived": revived})
     finally:
         engine.dispose()
     out.print(f"{revived} dead item(s) queued again; they go out at the next sync")

@@ -58,9 +58,12 @@ class AgencySettings(_Section):
 
 
 class StateSettings(_Section):
-    """Where the state database lives."""
+    """Where the state database lives, and the audit log's signing key."""
 
     url: str = "sqlite:///state.db"
+    # Ed25519 key of the audit log, created on first use (mode 0600). Default: beside a
+    # SQLite state database, else beside this file. Back it up: old checkpoints need it.
+    audit_key: str = ""
 
 
 class UpstreamSettings(_Section):
@@ -232,12 +235,28 @@ def _resolve_sqlite_paths(data: dict[str, Any], base: Path) -> None:
         state["url"] = resolve_sqlite_url(state["url"], base)
     if "state" not in data:
         data["state"] = {"url": resolve_sqlite_url(StateSettings().url, base)}
+    _default_audit_key(data["state"], base)
     logs = data.get("logging")
     if isinstance(logs, dict) and isinstance(logs.get("file"), str):
         logs["file"] = str((base / logs["file"]).resolve())
     for source in data.get("sources") or []:
         if isinstance(source, dict) and isinstance(source.get("url"), str):
             source["url"] = resolve_sqlite_url(source["url"], base)
+
+
+def _default_audit_key(state: Any, base: Path) -> None:
+    if not isinstance(state, dict):
+        return
+    key = state.get("audit_key")
+    if isinstance(key, str) and key:
+        state["audit_key"] = str((base / key).resolve())
+        return
+    url = state.get("url")
+    prefix = "sqlite:///"
+    if isinstance(url, str) and url.startswith(prefix) and ":memory:" not in url:
+        state["audit_key"] = str(Path(url[len(prefix) :]).with_name("audit-key.pem"))
+    else:
+        state["audit_key"] = str((base / "audit-key.pem").resolve())
 
 
 def resolve_sqlite_url(url: str, base: Path) -> str:

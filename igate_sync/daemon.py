@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from igate_sync.adapters.base import SourceAdapter
 from igate_sync.admin import AdminHooks, AdminServer, ResyncRequest, create_admin_app
-from igate_sync.bootstrap import Wired, reconcile_job, utc_now, wired
+from igate_sync.bootstrap import Wired, reconcile_job, record, resync_entry, utc_now, wired
 from igate_sync.config import Settings, SourceSettings
 from igate_sync.errors import StateLocked, TransientError, UpstreamUnavailable
 from igate_sync.metrics import StateCollector, build_registry
@@ -165,7 +165,7 @@ def _hooks(settings: Settings, w: Wired) -> AdminHooks:
             rejected=request.rejected,
             source=request.source,
         )
-        return submit(
+        request_id = submit(
             engine,
             spec,
             dry_run=request.dry_run,
@@ -173,9 +173,13 @@ def _hooks(settings: Settings, w: Wired) -> AdminHooks:
             reason=request.reason,
             now=utc_now(),
         )
+        entry = resync_entry(request_id, spec, request.dry_run, request.reason)
+        record(settings, engine, "resync", request.requested_by, entry)
+        return request_id
 
     def set_paused(value: bool) -> None:
         control.set_paused(engine, value, utc_now())
+        record(settings, engine, "pause" if value else "resume", "admin-http", {"paused": value})
 
     return AdminHooks(status, readiness, request_resync, set_paused, build_registry(collector))
 

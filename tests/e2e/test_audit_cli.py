@@ -60,3 +60,36 @@ def test_audit_verify_passes_then_names_the_edited_entry(tmp_path: Path) -> None
     broken = verify(config)
     assert broken.returncode == 1
     assert "3" in broken.stdout
+
+
+def test_operator_actions_are_recorded_and_the_chain_verifies(tmp_path: Path) -> None:
+    config = tmp_path / "igate-sync.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    from sqlalchemy import create_engine
+
+    from igate_sync.adapters import mot_cua_schema as t
+
+    source = create_engine(f"sqlite:///{tmp_path / 'motcua.db'}")
+    t.metadata.create_all(source)
+    source.dispose()
+    for args in (
+        ["resync", "--quarantined", "--dry-run", "--reason", "Nguyễn Văn An gọi điện"],
+        ["retry-dead"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "igate_sync", "--config", str(config), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+    intact = verify(config)
+    assert intact.returncode == 0, intact.stdout + intact.stderr
+    settings = load_settings(config, environ={})
+    engine = open_state(settings)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT kind, payload FROM audit_log ORDER BY seq")).all()
+    engine.dispose()
+    assert [r.kind for r in rows] == ["resync", "retry_dead"]
+    assert "Nguyễn" not in rows[0].payload  # the reason is kept only as a digest
