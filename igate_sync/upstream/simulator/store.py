@@ -166,16 +166,14 @@ class SimulatorStore:
             if outer:
                 self._conn.execute("BEGIN IMMEDIATE")
             self._depth += 1
+            done = False
             try:
                 yield
-            except BaseException:
+                done = True
+            finally:
                 self._depth -= 1
                 if outer:
-                    self._conn.execute("ROLLBACK")
-                raise
-            self._depth -= 1
-            if outer:
-                self._conn.execute("COMMIT")
+                    self._conn.execute("COMMIT" if done else "ROLLBACK")
 
     def _rows(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
         with self._lock:
