@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import hmac
 import re
-import socket
-import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
 import structlog
-import uvicorn
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 from pydantic import (
@@ -37,13 +33,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from igate_sync.serving import ThreadedServer
+
 log = structlog.get_logger("igate_sync.admin")
 
 MAX_BODY_BYTES = 1_048_576
 MAX_DOSSIERS = 10_000
-STARTUP_TIMEOUT_S = 10.0
-SHUTDOWN_TIMEOUT_S = 10.0
-GRACEFUL_SHUTDOWN_S = 5
 _WIRE_TIME = re.compile(r"\d{14}")
 # Wire times carry no offset: they are Vietnam time. Only used to check since <= until.
 _VN = timezone(timedelta(hours=7))
@@ -246,97 +241,8 @@ def create_admin_app(hooks: AdminHooks, token: str | None) -> Starlette:
     return Starlette(routes=list(routes))
 
 
-class _Server(uvicorn.Server):
-    """uvicorn's server, telling when it accepts connections."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = threading.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        """Start, then say so."""
-        await super().startup(sockets=sockets)
-        self.ready.set()
-
-
-class AdminServer:
-    """Serves an app with uvicorn in a daemon thread, on a socket bound before it starts."""
+class AdminServer(ThreadedServer):
+    """Serves the admin app with uvicorn in a daemon thread, on a socket bound before it starts."""
 
     def __init__(self, app: Starlette) -> None:
-        self._app = app
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
-
-    @property
-    def port(self) -> int:
-        """The port listened on (the one picked, when started with port 0)."""
-        if self._socket is None:
-            raise RuntimeError("the admin server is not started")
-        return int(self._socket.getsockname()[1])
-
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Listen on host:port (0: a free port) and return once connections are accepted."""
-        if self._server is not None:
-            raise RuntimeError("the admin server is already started")
-        sock = _listening_socket(host, port)
-        server = _Server(_config(self._app, host, port))
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="admin-http", daemon=True
-        )
-        self._server, self._thread, self._socket = server, thread, sock
-        thread.start()
-        try:
-            _wait_ready(server, thread)
-        except RuntimeError:
-            self.stop()
-            raise
-
-    def stop(self) -> None:
-        """Stop serving (in-flight requests get a short grace period); idempotent."""
-        server, thread, sock = self._server, self._thread, self._socket
-        self._server = self._thread = self._socket = None
-        if server is not None and thread is not None:
-            server.should_exit = True
-            thread.join(SHUTDOWN_TIMEOUT_S)
-            if thread.is_alive():
-                server.force_exit = True
-                thread.join(SHUTDOWN_TIMEOUT_S)
-        if sock is not None:
-            sock.close()
-
-
-def _config(app: Starlette, host: str, port: int) -> uvicorn.Config:
-    # log_config=None: uvicorn must not reconfigure logging; the CLI owns it.
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        http="h11",
-        ws="none",
-        lifespan="off",
-        loop="asyncio",
-        log_config=None,
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
-    )
-
-
-def _listening_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.bind((host, port))
-        sock.listen(128)  # listening before the thread runs: early connections queue
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-def _wait_ready(server: _Server, thread: threading.Thread) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while not server.ready.wait(0.05):
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the admin HTTP server did not start")
+        super().__init__(app, name="admin")
