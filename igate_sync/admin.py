@@ -1,4 +1,5 @@
-"""The local admin HTTP endpoint: health, readiness, Prometheus metrics, status and controls.
+"""The local admin HTTP endpoint: health, readiness, Prometheus metrics, status, a read-only
+dashboard page (``/``) and the latest report's page (``/report``), and controls.
 
 Reading calls are open (the endpoint listens on loopback by default). Mutating calls (resync,
 pause, resume) need ``Authorization: Bearer <token>`` with the token from configuration;
@@ -30,7 +31,7 @@ from pydantic import (
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from igate_sync.serving import ThreadedServer
@@ -42,6 +43,14 @@ MAX_DOSSIERS = 10_000
 _WIRE_TIME = re.compile(r"\d{14}")
 # Wire times carry no offset: they are Vietnam time. Only used to check since <= until.
 _VN = timezone(timedelta(hours=7))
+# The pages are self-contained: nothing may load from anywhere, no script runs, no framing.
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,8 @@ class AdminHooks:
     request_resync: Callable[[ResyncRequest], int]
     set_paused: Callable[[bool], None]
     registry: CollectorRegistry
+    dashboard: Callable[[], str]  # the read-only page (igate_sync.dashboard)
+    latest_report: Callable[[], str | None]  # the latest report's page, None before the first
 
 
 _Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
@@ -160,6 +171,17 @@ class _Admin:
         """The daemon's JSON status."""
         return JSONResponse(self.hooks.status())
 
+    def dashboard(self, _request: Request) -> Response:
+        """The read-only dashboard page."""
+        return HTMLResponse(self.hooks.dashboard(), headers=_PAGE_HEADERS)
+
+    def report(self, _request: Request) -> Response:
+        """The latest reconciliation report's page, 404 before the first."""
+        page = self.hooks.latest_report()
+        if page is None:
+            return JSONResponse({"error": "no report yet: run reconcile"}, status_code=404)
+        return HTMLResponse(page, headers=_PAGE_HEADERS)
+
     async def resync(self, request: Request) -> Response:
         """Queue a resync; 202 with its id."""
         if refused := self._refusal(request):
@@ -234,6 +256,8 @@ def create_admin_app(hooks: AdminHooks, token: str | None) -> Starlette:
         Route("/readyz", admin.readyz, methods=["GET"]),
         Route("/metrics", admin.metrics, methods=["GET"]),
         Route("/status", admin.status, methods=["GET"]),
+        Route("/", admin.dashboard, methods=["GET"]),
+        Route("/report", admin.report, methods=["GET"]),
         Route("/resync", admin.resync, methods=["POST"]),
         Route("/pause", admin.pause, methods=["POST"]),
         Route("/resume", admin.resume, methods=["POST"]),

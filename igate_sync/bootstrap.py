@@ -315,8 +315,6 @@ def resync_entry(request_id: int, spec: ResyncSpec, dry_run: bool, reason: str) 
 
 # --- reconciliation and reports ----------------------------------------------------------------
 
-CHART_DAYS = timedelta(days=90)
-
 
 @dataclass(frozen=True)
 class ReconcileRequest:
@@ -448,7 +446,7 @@ def stored_report(
 ) -> tuple[dict[str, Any], list[tuple[str, float]]]:
     """A stored report (the latest when ``report_id`` is None) and, for its chart, the daily
     synced ratios of the 90 days up to it; ConfigError when there is none."""
-    from igate_sync.store.reports import daily_ratios, load_report
+    from igate_sync.store.reports import load_report, report_chart
 
     engine = open_state(settings)
     try:
@@ -456,10 +454,7 @@ def stored_report(
         if body is None:
             what = "no report yet: run reconcile" if report_id is None else "no such report"
             raise ConfigError("--id" if report_id is not None else "--last", what)
-        at = datetime.fromisoformat(body["generated_at"])
-        daily = daily_ratios(
-            engine, since=at - CHART_DAYS, until=at, source_filter=body.get("source_filter")
-        )
+        daily = report_chart(engine, body)
     finally:
         engine.dispose()
     return body, daily

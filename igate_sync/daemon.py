@@ -26,6 +26,7 @@ from igate_sync.adapters.base import SourceAdapter
 from igate_sync.admin import AdminHooks, AdminServer, ResyncRequest, create_admin_app
 from igate_sync.bootstrap import Wired, reconcile_job, record, resync_entry, utc_now, wired
 from igate_sync.config import Settings, SourceSettings
+from igate_sync.dashboard import gather, latest_report_page, render_dashboard
 from igate_sync.errors import StateLocked, TransientError, UpstreamUnavailable
 from igate_sync.metrics import StateCollector, build_registry
 from igate_sync.normalize import VN_TZ, format_wire_time
@@ -181,7 +182,18 @@ def _hooks(settings: Settings, w: Wired) -> AdminHooks:
         control.set_paused(engine, value, utc_now())
         record(settings, engine, "pause" if value else "resume", "admin-http", {"paused": value})
 
-    return AdminHooks(status, readiness, request_resync, set_paused, build_registry(collector))
+    def dashboard() -> str:
+        return render_dashboard(gather(engine, utc_now(), settings.agency.name))
+
+    return AdminHooks(
+        status,
+        readiness,
+        request_resync,
+        set_paused,
+        build_registry(collector),
+        dashboard,
+        lambda: latest_report_page(engine),
+    )
 
 
 def _wire(value: str | None) -> str | None:

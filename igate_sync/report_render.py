@@ -115,7 +115,7 @@ def _not_in_sync_total(report: dict[str, Any]) -> int:
     return sum(int(s["not_in_sync_total"]) for s in sections)
 
 
-def _period_text(report: dict[str, Any]) -> str:
+def period_text(report: dict[str, Any]) -> str:
     period = report["period"]
     since, until = period.get("since"), period.get("until")
     if since is None and until is None:
@@ -162,7 +162,7 @@ def render_table(report: dict[str, Any]) -> list[RenderableType]:
     columns = _columns(report)
     head = Text(
         f"reconciliation report {report.get('id', '(unsaved)')}, generated "
-        f"{report['generated_at']}; period: {_period_text(report)}"
+        f"{report['generated_at']}; period: {period_text(report)}"
     )
     classes = _grid("class", columns)
     for klass in CLASS_LABELS:
@@ -201,7 +201,7 @@ def _entry_table(report: dict[str, Any]) -> Table:
 
 # --- html ------------------------------------------------------------------------------------
 
-_CSS = """
+CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:24px;
 color:#1d2733;background:#fff;max-width:1100px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;color:#12395b}
@@ -224,14 +224,14 @@ def render_html(report: dict[str, Any], daily: Sequence[tuple[str, float]] = ())
         "<!DOCTYPE html>",
         '<html lang="vi"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
         _html_meta(report),
         _html_kpis(report),
         "<h2>Tỷ lệ đồng bộ theo ngày <small>Daily synced ratio</small></h2>",
         svg_chart(daily),
         "<h2>Phân loại hồ sơ <small>Classification</small></h2>",
-        _html_classes(report),
+        html_classes(report),
         "<h2>Chỉ tiêu trong kỳ <small>Indicators (Quyết định 766/QĐ-TTg)</small></h2>",
         _html_indicators(report),
         "<h2>Hồ sơ chưa đồng bộ <small>Not in sync: codes and reasons only</small></h2>",
@@ -249,7 +249,7 @@ def _html_meta(report: dict[str, Any]) -> str:
     return (
         f'<p class="meta">Lập lúc <span class="en">generated</span> '
         f'{escape(generated)} · Kỳ báo cáo <span class="en">period</span> '
-        f'{escape(_period_text(report))} · Nguồn <span class="en">sources</span> '
+        f'{escape(period_text(report))} · Nguồn <span class="en">sources</span> '
         f"{escape(names)}</p>"
     )
 
@@ -282,7 +282,7 @@ def _html_grid(report: dict[str, Any], rows: Sequence[tuple[str, str, str, list[
     return f"<table><tr><th></th>{header}</tr>{body}</table>"
 
 
-def _html_classes(report: dict[str, Any]) -> str:
+def html_classes(report: dict[str, Any]) -> str:
     columns = _columns(report)
     rows = [
         (

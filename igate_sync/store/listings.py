@@ -1,21 +1,21 @@
-"""Listings an operator acts on: quarantined rows and data-quality findings.
+"""Listings an operator acts on: quarantined rows, data-quality findings, dead items.
 
 They hold codes, source keys, dossier codes and value shapes: never personal data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, null, select
 
 from igate_sync.store import tables as t
 
 
 def quarantine_rows(
     engine: Engine, *, reason: str | None = None, source: str | None = None
-) -> Iterator[dict[str, Any]]:
+) -> Generator[dict[str, Any], None, None]:
     """Quarantined source rows, oldest first, streamed."""
     q = t.quarantine.c
     query = select(t.quarantine).order_by(q.first_seen_at, q.source, q.source_key)
@@ -53,3 +53,30 @@ def finding_rows(engine: Engine, *, code: str | None = None) -> Iterator[dict[st
                 "field": row["field"],
                 "first_seen_at": row["first_seen_at"].isoformat(),
             }
+
+
+def dead_items(engine: Engine, *, limit: int) -> list[dict[str, Any]]:
+    """Up to ``limit`` items the sync gave up on (dossier versions, then events), most recent
+    first: what, when it was queued and given up on, and the last error (an HTTP status or a
+    gateway's error code)."""
+    found: list[dict[str, Any]] = []
+    with engine.connect() as conn:
+        for kind, table in (("dossier", t.outbox_dossiers), ("event", t.outbox_events)):
+            c = table.c
+            stt = c.stt if kind == "event" else null()
+            query = (
+                select(
+                    c.source, c.ma_ho_so, stt.label("stt"), c.last_error, c.created_at, c.updated_at
+                )
+                .where(c.state == "dead")
+                .order_by(c.updated_at.desc(), c.id.desc())
+                .limit(limit - len(found))
+            )
+            found += [
+                {**row, "kind": kind, "created_at": row["created_at"].isoformat(),
+                 "updated_at": row["updated_at"].isoformat()}
+                for row in conn.execute(query).mappings()
+            ]  # fmt: skip
+            if len(found) >= limit:
+                break
+    return found

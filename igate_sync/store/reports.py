@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
 from igate_sync.normalize import VN_TZ
 from igate_sync.store import tables as t
+
+# How far back a report's chart of daily synced ratios looks.
+CHART_DAYS = timedelta(days=90)
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,18 @@ def daily_ratios(
     Only reports over the same sources count (a ``--source`` run is not the whole commune).
     """
     return list(_last_per_day(_ratios(engine, since, until, source_filter)))
+
+
+def report_chart(engine: Engine, body: dict[str, Any]) -> list[tuple[str, float]]:
+    """The daily synced ratios of the CHART_DAYS up to a stored report, its own included
+    (its ``generated_at`` is written to the second, the column keeps the microseconds)."""
+    at = datetime.fromisoformat(body["generated_at"])
+    return daily_ratios(
+        engine,
+        since=at - CHART_DAYS,
+        until=at + timedelta(seconds=1),
+        source_filter=body.get("source_filter"),
+    )
 
 
 def _ratios(

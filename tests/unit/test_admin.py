@@ -60,6 +60,8 @@ class RecordingHooks:
             request_resync=self.request_resync,
             set_paused=self.set_paused,
             registry=self.registry,
+            dashboard=lambda: "<!DOCTYPE html><title>dashboard</title>",
+            latest_report=lambda: None,
         )
 
 

@@ -50,7 +50,7 @@ def scrape() -> Iterator[Scrape]:
 
         def get(registry: CollectorRegistry) -> Samples:
             if id(registry) not in clients:
-                hooks = AdminHooks(dict, list, _resync, _paused, registry)
+                hooks = AdminHooks(dict, list, _resync, _paused, registry, str, lambda: None)
                 server = AdminServer(create_admin_app(hooks, None))
                 server.start("127.0.0.1", 0)
                 stack.callback(server.stop)

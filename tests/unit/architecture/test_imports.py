@@ -52,6 +52,12 @@ ALLOWED: dict[str, set[str]] = {
     },
     # Renders a stored report's JSON: nothing of ours to import.
     "igate_sync.report_render": set(),
+    # The admin page: read from the state store, rendered with the report's pieces.
+    "igate_sync.dashboard": {
+        "igate_sync.store",
+        "igate_sync.report_render",
+        "igate_sync.normalize",
+    },
 }
 
 
