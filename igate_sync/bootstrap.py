@@ -22,7 +22,6 @@ from igate_sync.adapters.mot_cua import MotCuaAdapter
 from igate_sync.config import Settings, SourceSettings
 from igate_sync.errors import ConfigError, TransientError, UpstreamAuthError, UpstreamForbidden
 from igate_sync.pipeline import OutboxCap, Sync
-from igate_sync.reconcile import Repair, Report
 from igate_sync.store.control import extend_hold
 from igate_sync.store.engine import create_state_engine
 from igate_sync.store.migrate import upgrade
@@ -34,6 +33,7 @@ from igate_sync.upstream.lgsp_rest import LgspRestClient
 from igate_sync.upstream.retry import RetryPolicy
 
 if TYPE_CHECKING:
+    from igate_sync.reconcile import Repair, Report
     from igate_sync.store.audit import AuditLog
 
 
@@ -352,6 +352,8 @@ def run_reconcile(settings: Settings, request: ReconcileRequest) -> dict[str, An
             now=utc_now(),
             running=True,
         )
+        from igate_sync.reconcile import Repair
+
         repair = Repair(request_id, dry_run=request.dry_run)
         before = _reconcile_now(settings, w.sync, w.adapters, request, repair)
         before.repair = repair.as_dict()

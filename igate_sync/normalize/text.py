@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 _APOSTROPHE_LOOKALIKES = "\u2019\u02bc\u2018`"
@@ -28,10 +29,22 @@ _FOLD_TABLE: dict[int, str | None] = {
 _ELLIPSIS = "..."
 
 
+# Labels, officers' names, departments, procedure names repeat row after row: short texts
+# are cleaned and folded once (bounded caches: about 3 MB at most).
+_CACHED_LENGTH = 64
+_CACHE_SIZE = 16_384
+
+
 def clean_text(value: str | None) -> str | None:
     """NFC, no zero-width characters, plain apostrophes, single spaces, trimmed; empty → None."""
     if value is None:
         return None
+    if len(value) <= _CACHED_LENGTH:
+        return _clean_short(value)
+    return _clean(value)
+
+
+def _clean(value: str) -> str | None:
     text = unicodedata.normalize("NFC", value).translate(_CLEAN_TABLE)
     if not unicodedata.is_normalized("NFC", text):
         # A removed zero-width character can leave a base letter next to a combining mark.
@@ -42,6 +55,14 @@ def clean_text(value: str | None) -> str | None:
 
 def fold(value: str | None) -> str | None:
     """Clean text, lower-cased, without diacritics and with đ as d: the key for label matching."""
+    if value is None:
+        return None
+    if len(value) <= _CACHED_LENGTH:
+        return _fold_short(value)
+    return _fold(value)
+
+
+def _fold(value: str) -> str | None:
     text = clean_text(value)
     if text is None:
         return None
@@ -50,6 +71,10 @@ def fold(value: str | None) -> str | None:
         bare = _drop_marks(bare)
     # A dropped mark that stood alone can leave a space at an edge or two spaces together.
     return " ".join(bare.split()) or None
+
+
+_clean_short = lru_cache(maxsize=_CACHE_SIZE)(_clean)
+_fold_short = lru_cache(maxsize=_CACHE_SIZE)(_fold)
 
 
 def _drop_marks(text: str) -> str:

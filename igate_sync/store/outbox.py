@@ -136,15 +136,33 @@ class Outbox:
         table = _TABLES[batch.request.kind]
         outcomes: Counter[str] = Counter()
         with self._engine.begin() as conn:
-            updates = [
-                _item_update(r, item_id) for item_id, r in zip(batch.item_ids, results, strict=True)
-            ]
-            conn.execute(
-                update(table)
-                .where(table.c.id == _b("b_id"))
-                .values(attempts=table.c.attempts + 1, updated_at=now),
-                updates,
-            )
+            confirmed: list[int] = []
+            updates: list[dict[str, Any]] = []
+            for item_id, r in zip(batch.item_ids, results, strict=True):
+                if r.outcome in _CONFIRMS:
+                    confirmed.append(item_id)
+                else:
+                    updates.append(_item_update(r, item_id))
+            if confirmed:  # the usual case, one statement for all of them
+                conn.execute(
+                    update(table)
+                    .where(table.c.id.in_(confirmed))
+                    .values(
+                        state="confirmed",
+                        last_error=None,
+                        batch_id=None,
+                        payload=None,
+                        attempts=table.c.attempts + 1,
+                        updated_at=now,
+                    )
+                )
+            if updates:
+                conn.execute(
+                    update(table)
+                    .where(table.c.id == _b("b_id"))
+                    .values(attempts=table.c.attempts + 1, updated_at=now),
+                    updates,
+                )
             if batch.request.kind == "dossiers":
                 _confirm_dossiers(conn, batch, results, now)
             else:
@@ -222,11 +240,18 @@ class Outbox:
         table = _TABLES[kind]
         head = conn.execute(select(t.push_batches).where(t.push_batches.c.id == batch_id)).one()
         order = (table.c.ma_ho_so, table.c.stt) if kind == "events" else (table.c.id,)
+        ref = table.c.stt if kind == "events" else table.c.phien_ban
         rows = conn.execute(
-            select(table.c.id, table.c.payload).where(table.c.batch_id == batch_id).order_by(*order)
+            select(table.c.id, table.c.payload, table.c.ma_ho_so, ref.label("ref"))
+            .where(table.c.batch_id == batch_id)
+            .order_by(*order)
         ).all()
         request = PushRequest(
-            kind, head.idempotency_key, self._ma_don_vi, [r.payload for r in rows]
+            kind,
+            head.idempotency_key,
+            self._ma_don_vi,
+            [r.payload for r in rows],
+            refs=[(r.ma_ho_so, str(r.ref)) for r in rows],
         )
         return Batch(batch_id, request, tuple(r.id for r in rows), head.attempts, head.created_at)
 

@@ -53,6 +53,9 @@ class PushRequest:
     idempotency_key: str
     ma_don_vi: str
     items: Sequence[str] = field(repr=False)
+    # Each item's (MaHoSo, PhienBan) or (MaHoSo, STT), when the caller knows them: the reply
+    # is then checked without parsing the items again. Empty: read from the items.
+    refs: Sequence[tuple[str, str]] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
@@ -296,9 +296,15 @@ def parse_push_reply(payload: Mapping[str, Any], request: PushRequest) -> list[I
     entries = payload.get("KetQua")
     if not isinstance(entries, list) or len(entries) != len(request.items):
         raise UpstreamProtocolError("push reply does not have one KetQua entry per item")
+    if len(request.refs) == len(request.items):
+        field = "PhienBan" if request.kind == "dossiers" else "STT"
+        sent: Iterable[Mapping[str, Any]] = (
+            {"MaHoSo": ma_ho_so, field: value} for ma_ho_so, value in request.refs
+        )
+    else:
+        sent = (_sent_item(text) for text in request.items)
     return [
-        _item_result(entry, _sent_item(text), request.kind)
-        for entry, text in zip(entries, request.items, strict=True)
+        _item_result(entry, item, request.kind) for entry, item in zip(entries, sent, strict=True)
     ]
 
 
