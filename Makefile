@@ -18,7 +18,8 @@ lint: $(STAMP)
 	$(PY) -m mypy
 
 bench: $(STAMP)
-	$(PY) bench/backfill.py
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	$(PY) bench/run.py --peers --rounds 2
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)

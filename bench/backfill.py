@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pstats
 import shutil
 import socket
 import subprocess
@@ -137,7 +138,9 @@ def wait_listening(port: int, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("simulator did not start")
 
 
-def run_once(engine_kind: str, size: int, seed: int, chunk: int) -> dict[str, float | str]:
+def run_once(
+    engine_kind: str, size: int, seed: int, chunk: int, profile: Path | None = None
+) -> dict[str, float | str]:
     source = source_url(engine_kind, size, seed)
     work = RESULTS / f"run-{engine_kind}-{size}"
     shutil.rmtree(work, ignore_errors=True)
@@ -156,9 +159,10 @@ def run_once(engine_kind: str, size: int, seed: int, chunk: int) -> dict[str, fl
         wait_listening(port, sim)
         sim_cpu0 = cpu_seconds(sim.pid)
         started = time.perf_counter()
-        proc = subprocess.Popen(
-            [str(BIN), "--config", str(config), "sync"], stdout=subprocess.DEVNULL
-        )
+        command = [str(BIN), "--config", str(config), "sync"]
+        if profile:
+            command = [sys.executable, "-m", "cProfile", "-o", str(profile), *command]
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
         sim_cpu = cpu_seconds(sim.pid) - sim_cpu0
@@ -186,12 +190,22 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--chunk", type=int, default=500)
     parser.add_argument("--engine", choices=["sqlite", *SERVERS], default="sqlite")
+    parser.add_argument(
+        "--profile", action="store_true", help="run sync under cProfile; print the top functions"
+    )
     args = parser.parse_args()
     rows = []
     for size in args.sizes:
         print(f"backfill {size} dossiers from {args.engine} ...", flush=True)
-        rows.append(run_once(args.engine, size, args.seed, args.chunk))
+        profile = RESULTS / f"backfill-{args.engine}-{size}.prof" if args.profile else None
+        if profile:
+            RESULTS.mkdir(parents=True, exist_ok=True)
+        rows.append(run_once(args.engine, size, args.seed, args.chunk, profile))
         print("  " + json.dumps(rows[-1]), flush=True)
+        if profile:
+            stats = pstats.Stats(str(profile))
+            stats.sort_stats("tottime").print_stats(25)
+            stats.sort_stats("cumulative").print_stats(40)
     header = ("engine", "dossiers", "wall_s", "dossiers_per_s", "cpu_s_per_1000", "peak_rss_mb",
               "simulator_cpu_s")  # fmt: skip
     print("\n" + " | ".join(header))
