@@ -141,6 +141,7 @@ def wired(settings: Settings, source: str | None = None) -> Iterator[Wired]:
         hold=timedelta(seconds=settings.upstream.hold_s),
         max_hold=timedelta(seconds=settings.upstream.max_hold_s),
         cap=OutboxCap(settings.outbox.max_rows, int(settings.outbox.max_mb * 1_000_000)),
+        overlap=engine.dialect.name == "sqlite",
     )
     interval = timedelta(seconds=min(s.scan_interval_s for s in settings.sources))
     try:

@@ -8,6 +8,8 @@ goes out before it, also after a restart.
 
 from __future__ import annotations
 
+import contextvars
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -64,6 +66,11 @@ class Sync:
     dead_after_age: timedelta = timedelta(hours=24)
     # Asked between chunks and batches: True once the daemon is stopping (SIGTERM).
     stopping: Callable[[], bool] = field(default=lambda: False)
+    # Push while pulling, from a second thread, so that waiting on the gateway overlaps
+    # reading and normalising. Only with a SQLite state database, whose single writer lock
+    # serialises the two threads' transactions (wired in bootstrap); off in unit tests, whose
+    # fakes answer at once.
+    overlap: bool = False
 
 
 @dataclass
@@ -95,7 +102,9 @@ class PushCounts:
 WARN_AT = (0.7, 0.9)
 
 
-def pull(sync: Sync, adapter: SourceAdapter) -> IngestCounts:
+def pull(
+    sync: Sync, adapter: SourceAdapter, on_chunk: Callable[[], None] = lambda: None
+) -> IngestCounts:
     """Read rows changed since the source's cursor into the outbox, until it is full.
 
     When the outbox holds ``cap`` unconfirmed work, pulling stops before the next chunk
@@ -119,6 +128,7 @@ def pull(sync: Sync, adapter: SourceAdapter) -> IngestCounts:
             total.add(counts)
             rows, size = rows + counts.enqueued + counts.events_enqueued, size + counts.size
             _warn_filling(sync.cap.share(rows, size), warned)
+            on_chunk()
     return total
 
 
@@ -181,7 +191,9 @@ class _PushRun:
         }
         self.skip: set[int] = set()
 
-    def next(self) -> Batch | None:
+    def next(self, *, more_coming: bool = False) -> Batch | None:
+        """The next batch; with ``more_coming`` (still pulling), a batch that already failed
+        waits until something new has gone through, rather than be the probe itself."""
         for kind in ("dossiers", "events"):
             batch = self.sync.outbox.next_batch(
                 kind,
@@ -189,6 +201,7 @@ class _PushRun:
                 self.sync.clock(),
                 healthy=self.counts.batches > 0,
                 skip=frozenset(self.skip),
+                fallback=not more_coming,
             )
             if batch is not None:
                 return batch
@@ -332,10 +345,18 @@ def run_cycle(
     run_id = str(uuid.uuid4())
     structlog.contextvars.bind_contextvars(run_id=run_id)
     control.start_run(sync.engine, run_id, ",".join(a.name for a in adapters), sync.clock())
-    pulled = {a.name: _pull_source(sync, a, scan_interval) for a in adapters}
-    result = CycleResult(run_id, pulled, PushCounts())
+    result = CycleResult(run_id, {}, PushCounts())
+    unavailable, drained = None, False
+    if sync.overlap:
+        unavailable, drained = _pull_while_pushing(sync, adapters, scan_interval, result)
+    else:
+        result.pulled = {a.name: _pull_source(sync, a, scan_interval) for a in adapters}
+    pulled = result.pulled
     try:
-        result.pushed = push(sync)
+        if unavailable is not None:
+            raise unavailable
+        if not drained:
+            result.pushed.add(push(sync))
         while any(c.backpressure for c in pulled.values()) and result.pushed.batches:
             # The outbox was full: it has drained, so read on where pulling paused.
             for adapter in adapters:
@@ -352,12 +373,74 @@ def run_cycle(
     return result
 
 
+def _pull_while_pushing(
+    sync: Sync,
+    adapters: Sequence[SourceAdapter],
+    scan_interval: timedelta | None,
+    result: CycleResult,
+) -> tuple[UpstreamUnavailable | None, bool]:
+    """Pull every source into ``result.pulled`` while a second thread pushes what is queued.
+
+    The pusher takes batches as chunks arrive and waits for the next chunk when it runs
+    out; it stops when pulling is over and nothing is left, or when the gateway is
+    unavailable: that is returned, for ``run_cycle`` to report as usual (pulling goes on,
+    as it does offline). Returns that, and whether the pusher drained the outbox; if it
+    did not (a stop was asked), ``run_cycle`` pushes what is left.
+    """
+    arrived = threading.Event()
+    pulling_done = threading.Event()
+    failures: list[BaseException] = []
+    drained: list[bool] = []
+
+    def pusher() -> None:
+        run = _PushRun(sync)
+        try:
+            if control.paused(sync.engine):
+                return
+            _respect_hold(sync)
+            while not sync.stopping():
+                # Read before looking: once pulling is done, all it wrote is there to see.
+                done = pulling_done.is_set()
+                arrived.clear()
+                batch = run.next(more_coming=not done)
+                if batch is not None:
+                    run.send(batch)
+                elif done:
+                    drained.append(True)
+                    return
+                else:
+                    arrived.wait(timeout=1.0)
+        except BaseException as exc:  # noqa: BLE001 - handed to the cycle's own thread
+            failures.append(exc)
+        finally:
+            result.pushed.add(run.counts)
+
+    context = contextvars.copy_context()  # the cycle's run_id in the pusher's log lines
+    thread = threading.Thread(target=context.run, args=(pusher,), name="pusher", daemon=True)
+    thread.start()
+    try:
+        for adapter in adapters:
+            result.pulled[adapter.name] = _pull_source(sync, adapter, scan_interval, arrived.set)
+    finally:
+        pulling_done.set()
+        arrived.set()
+        thread.join()
+    for failure in failures:
+        if isinstance(failure, UpstreamUnavailable):
+            return failure, False
+        raise failure
+    return None, bool(drained)
+
+
 def _pull_source(
-    sync: Sync, adapter: SourceAdapter, scan_interval: timedelta | None
+    sync: Sync,
+    adapter: SourceAdapter,
+    scan_interval: timedelta | None,
+    on_chunk: Callable[[], None] = lambda: None,
 ) -> IngestCounts:
     structlog.contextvars.bind_contextvars(source=adapter.name)
     try:
-        counts = pull(sync, adapter)
+        counts = pull(sync, adapter, on_chunk)
         if scan_interval is not None and scan_due(sync, adapter.name, scan_interval):
             counts.add(scan(sync, adapter))
         elif control.last_scan(sync.engine, adapter.name) is None:

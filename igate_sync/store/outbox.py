@@ -53,13 +53,16 @@ class Outbox:
         *,
         healthy: bool = False,
         skip: frozenset[int] = frozenset(),
+        fallback: bool = True,
     ) -> Batch | None:
         """The batch to send next: an open one left from before, else a new one.
 
         An open batch that never got an answer is repeated first, as it is. One that already
         failed is repeated first only once the gateway has answered something this cycle
         (``healthy``); until then a new batch of other items goes first, as a probe, so that
-        a batch the gateway keeps failing cannot block the rest of the queue.
+        a batch the gateway keeps failing cannot block the rest of the queue. With nothing new
+        to probe with, the failed batch (or an item set apart from one) goes, unless
+        ``fallback`` is False: more work is on its way, wait for it.
         """
         with self._engine.begin() as conn:
             b = t.push_batches.c
@@ -69,8 +72,8 @@ class Outbox:
             first = conn.execute(query.order_by(b.id).limit(1)).first()
             if first is not None and (healthy or first.attempts == 0):
                 return self._load(conn, kind, first.id)
-            new = self._new(conn, kind, limit, now)
-            if new is None and first is not None:
+            new = self._new(conn, kind, limit, now, isolated=fallback)
+            if new is None and first is not None and fallback:
                 return self._load(conn, kind, first.id)
             return new
 
@@ -197,10 +200,14 @@ class Outbox:
             )
             _close(conn, batch.id, batch_state, now, error)
 
-    def _new(self, conn: Connection, kind: PushKind, limit: int, now: datetime) -> Batch | None:
-        ids = self._pick(conn, kind, limit, isolated=False) or self._pick(
-            conn, kind, 1, isolated=True
-        )
+    def _new(
+        self, conn: Connection, kind: PushKind, limit: int, now: datetime, *, isolated: bool
+    ) -> Batch | None:
+        """A batch of pending items; an isolated item (alone) only when there are none, and
+        when ``isolated`` allows."""
+        ids = self._pick(conn, kind, limit, isolated=False)
+        if not ids and isolated:
+            ids = self._pick(conn, kind, 1, isolated=True)
         if not ids:
             return None
         key = uuid.uuid4().hex

@@ -34,8 +34,12 @@ def source() -> InMemoryAdapter:
     return InMemoryAdapter("motcua")
 
 
-@pytest.fixture
-def sync(state_engine: Engine, gateway: FakeGateway, clock: FakeClock) -> Sync:
+@pytest.fixture(params=[False, True], ids=["pull-then-push", "push-while-pulling"])
+def sync(
+    state_engine: Engine, gateway: FakeGateway, clock: FakeClock, request: pytest.FixtureRequest
+) -> Sync:
+    """Every test runs both ways: pushing after the pull, and from a second thread while
+    pulling (what the CLI wires with a SQLite state database)."""
     return Sync(
         engine=state_engine,
         outbox=Outbox(state_engine, AGENCY_CODE),
@@ -44,6 +48,7 @@ def sync(state_engine: Engine, gateway: FakeGateway, clock: FakeClock) -> Sync:
         batch_size=3,
         event_batch_size=4,
         chunk_rows=2,
+        overlap=request.param,
     )
 
 
@@ -131,14 +136,19 @@ def test_unanswered_batch_is_repeated_with_the_same_key_and_applied_once(
     gateway.fail_next(1, UpstreamUnavailable("reply lost"), apply_then_fail=True)
     first = run_cycle(sync, [source])
     assert first.upstream_unavailable
-    assert len(created(gateway)) == 3  # stored, but we never heard back
-    assert states(sync.engine) == {"in_flight": 3}
+    # Pulling first, the batch holds all three; pushing while pulling, it may hold the
+    # first chunk's two: either way it was stored, but we never heard back.
+    lost = gateway.requests[0]
+    assert len(created(gateway)) == len(lost.items) >= 2
+    assert states(sync.engine)["in_flight"] == len(lost.items)
     clock.advance(60)
     second = run_cycle(sync, [source])
     assert not second.upstream_unavailable
-    assert second.pushed.dossiers == {"created": 3}  # the first reply, replayed
-    assert len(created(gateway)) == 3
-    assert len({r.idempotency_key for r in gateway.requests}) == 1  # the repeat: same key
+    assert second.pushed.dossiers == {"created": 3}  # the lost reply replayed, and the rest
+    assert sorted(created(gateway)) == [code(1), code(2), code(3)]  # each applied once
+    repeats = [r for r in gateway.requests if r.idempotency_key == lost.idempotency_key]
+    assert len(repeats) == 2  # the repeat: same key...
+    assert repeats[1].items == lost.items  # ...and the same body
 
 
 def test_no_request_before_retry_after_even_in_a_new_cycle(
