@@ -15,47 +15,21 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, select
 
-from igate_sync.sample.mot_cua import create_register, generate, mutate
-from igate_sync.upstream.simulator.server import RunningSimulator, running_simulator
-from igate_sync.upstream.simulator.settings import ClientSpec, SimulatorSettings
-from tests.e2e.daemon_harness import Daemon
-
-AGENCY = "000.24.24.H16"
-ENV = {"IGATE_UPSTREAM_CLIENT_SECRET": "d-secret", "PATH": "/usr/bin:/bin"}
-CONFIG = """
-[agency]
-code = "{agency}"
-name = "UBND xã Ea Yiêng"
-[upstream]
-base_url = "{base_url}"
-client_id = "daemon"
-[daemon]
-push_interval_s = 1
-admin_port = 0
-[[sources]]
-name = "motcua"
-kind = "mot_cua_v1"
-url = "sqlite:///motcua.db"
-schedule = "* * * * *"
-"""
+from igate_sync.sample.mot_cua import generate, mutate
+from igate_sync.upstream.simulator.server import RunningSimulator
+from tests.e2e import daemon_harness as harness
+from tests.e2e.daemon_harness import AGENCY, ENV, Daemon
 
 
 @pytest.fixture
 def gateway() -> Iterator[RunningSimulator]:
-    settings = SimulatorSettings(clients={"daemon": ClientSpec("d-secret", (AGENCY,))})
-    with running_simulator(settings) as sim:
+    with harness.gateway() as sim:
         yield sim
 
 
 @pytest.fixture
 def config(tmp_path: Path, gateway: RunningSimulator) -> Path:
-    engine = create_engine(f"sqlite:///{tmp_path / 'motcua.db'}")
-    create_register(engine)
-    generate(engine, count=200, seed=5, agency_code=AGENCY)
-    engine.dispose()
-    path = tmp_path / "igate-sync.toml"
-    path.write_text(CONFIG.format(agency=AGENCY, base_url=gateway.base_url), encoding="utf-8")
-    return path
+    return harness.commune(tmp_path, gateway.base_url, count=200, seed=5)
 
 
 def test_run_syncs_at_start_and_stops_cleanly_on_sigterm(

@@ -14,42 +14,20 @@ import json
 import os
 import shutil
 import struct
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine
 
 from igate_sync.report_render import number
-from igate_sync.sample.mot_cua import create_register, generate
-from igate_sync.upstream.simulator.server import RunningSimulator, running_simulator
-from igate_sync.upstream.simulator.settings import ClientSpec, SimulatorSettings
-from tests.e2e.daemon_harness import Daemon
+from igate_sync.upstream.simulator.server import RunningSimulator
+from tests.e2e import daemon_harness as harness
+from tests.e2e.daemon_harness import ENV, Daemon, cli
 
 playwright = pytest.importorskip("playwright.sync_api")
 
-AGENCY = "000.24.24.H16"
-ENV = {"IGATE_UPSTREAM_CLIENT_SECRET": "d-secret", "PATH": "/usr/bin:/bin"}
-CONFIG = """
-[agency]
-code = "{agency}"
-name = "UBND xã Ea Yiêng"
-[upstream]
-base_url = "{base_url}"
-client_id = "daemon"
-[daemon]
-push_interval_s = 1
-admin_port = 0
-[[sources]]
-name = "motcua"
-kind = "mot_cua_v1"
-url = "sqlite:///motcua.db"
-schedule = "0 3 * * *"
-"""
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -73,32 +51,15 @@ def chromium() -> str:
 
 @pytest.fixture
 def gateway() -> Iterator[RunningSimulator]:
-    settings = SimulatorSettings(clients={"daemon": ClientSpec("d-secret", (AGENCY,))})
-    with running_simulator(settings) as sim:
+    with harness.gateway() as sim:
         yield sim
-
-
-def cli(config: Path, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "igate_sync", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
 
 
 @pytest.fixture
 def config(tmp_path: Path, gateway: RunningSimulator) -> Path:
-    engine = create_engine(f"sqlite:///{tmp_path / 'motcua.db'}")
-    create_register(engine)
-    generate(engine, count=300, seed=11, agency_code=AGENCY)
-    engine.dispose()
-    path = tmp_path / "igate-sync.toml"
-    path.write_text(CONFIG.format(agency=AGENCY, base_url=gateway.base_url), encoding="utf-8")
+    """The sample commune, synced and reconciled through the CLI; the daemon's own cycles
+    run at 03:00, so only its first cycle at start runs during the test."""
+    path = harness.commune(tmp_path, gateway.base_url, count=300, seed=11, schedule="0 3 * * *")
     cli(path, "sync")
     cli(path, "reconcile", "--format", "json")
     return path
