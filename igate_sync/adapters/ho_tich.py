@@ -20,8 +20,6 @@ from sqlalchemy import (
     Engine,
     Select,
     String,
-    and_,
-    or_,
     select,
     type_coerce,
 )
@@ -31,8 +29,8 @@ from igate_sync.adapters.base import Agency, ChangeBatch, SourceRecord
 from igate_sync.adapters.ho_tich_mapping import Procedure, map_row
 from igate_sync.adapters.ho_tich_schema import hotich_yeu_cau as yc
 from igate_sync.adapters.sql_stream import (
+    after_cursor,
     change_time_expr,
-    cursor_time_value,
     decode_cursor,
     encode_cursor,
     ping,
@@ -59,10 +57,8 @@ class HoTichAdapter:
         """Rows changed strictly after ``cursor``, streamed in (sua_luc, ma_yc) order."""
         query = self._rows().add_columns(self._changed.label("_changed"))
         if cursor is not None:
-            changed, key = decode_cursor(cursor)
-            changed = cursor_time_value(self._engine, changed)
             query = query.where(
-                or_(self._changed > changed, and_(self._changed == changed, yc.c.ma_yc > key))
+                after_cursor(self._engine, self._changed, yc.c.ma_yc, decode_cursor(cursor))
             )
         query = query.order_by(self._changed, yc.c.ma_yc)
         for rows in stream_chunks(self._engine, query, chunk):

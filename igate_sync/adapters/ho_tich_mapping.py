@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from igate_sync.adapters.base import Agency, Finding, SourceRecord
 from igate_sync.adapters.mot_cua_mapping import Quarantine, identity_documents, phone
+from igate_sync.adapters.transforms import dossier_record, quarantined_record
 from igate_sync.normalize import (
     HO_TICH_CHANNEL,
     HO_TICH_STATUS,
@@ -27,7 +28,6 @@ from igate_sync.normalize import (
     truncate,
 )
 from igate_sync.schemas import MA_HO_SO_PATTERN, MA_TTHC_PATTERN
-from igate_sync.schemas import phien_ban as compute_phien_ban
 
 Row = Mapping[Any, Any]
 T = TypeVar("T")
@@ -70,18 +70,8 @@ def map_row(row: Row, agency: Agency, procedures: Mapping[str, Procedure]) -> So
     try:
         content = _dossier_fields(row, agency, procedures, code, findings)
     except Quarantine as q:
-        return SourceRecord(
-            key, "quarantined", ma_ho_so=code, changed_at=changed_at, problem=q.problem
-        )
-    return SourceRecord(
-        key,
-        "dossier",
-        ma_ho_so=code,
-        changed_at=changed_at,
-        content=content,
-        phien_ban=compute_phien_ban(content),
-        findings=tuple(dict.fromkeys(findings)),
-    )
+        return quarantined_record(key, code, changed_at, q)
+    return dossier_record(key, code, changed_at, content, findings)
 
 
 def _dossier_fields(

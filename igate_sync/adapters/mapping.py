@@ -24,10 +24,8 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
-    and_,
     column,
     exc,
-    or_,
     select,
     table,
     text,
@@ -48,9 +46,9 @@ from igate_sync.adapters.mapping_spec import (
     field_columns,
 )
 from igate_sync.adapters.sql_stream import (
+    after_cursor,
     change_time_expr,
     children_by_parent,
-    cursor_time_value,
     decode_cursor,
     encode_cursor,
     integer_keys,
@@ -65,13 +63,15 @@ from igate_sync.adapters.transforms import (
     Transform,
     check_content,
     db_timestamp,
+    dossier_record,
     folded_table,
     legacy_decoder,
     not_before,
+    quarantined_record,
     sendable_event,
 )
 from igate_sync.errors import ConfigError
-from igate_sync.schemas import DossierContent, phien_ban
+from igate_sync.schemas import DossierContent
 
 Row = Mapping[Any, Any]
 Children = Mapping[str, Sequence[Row]]
@@ -215,19 +215,8 @@ class RowMapper:
         try:
             content, events, findings = self._dossier(row, code, children)
         except Quarantine as q:
-            return SourceRecord(
-                key, "quarantined", ma_ho_so=code, changed_at=changed_at, problem=q.problem
-            )
-        return SourceRecord(
-            key,
-            "dossier",
-            ma_ho_so=code,
-            changed_at=changed_at,
-            content=content,
-            phien_ban=phien_ban(content),
-            events=events,
-            findings=tuple(dict.fromkeys(findings)),
-        )
+            return quarantined_record(key, code, changed_at, q)
+        return dossier_record(key, code, changed_at, content, findings, events)
 
     def _dossier(
         self, row: Row, code: str, children: Children
@@ -376,13 +365,12 @@ class MappingAdapter:
 
     def _after(self, cursor: str) -> ColumnElement[bool]:
         changed, key = decode_cursor(cursor)
-        beyond: ColumnElement[bool] = self._key > key
         if self._changed is None:
+            beyond: ColumnElement[bool] = self._key > key
             return beyond
         if changed is None:  # a cursor saved before the spec had a change time
             changed = _EPOCH.isoformat(sep=" ")
-        changed = cursor_time_value(self._engine, changed)
-        return or_(self._changed > changed, and_(self._changed == changed, beyond))
+        return after_cursor(self._engine, self._changed, self._key, (changed, key))
 
     def _key_values(self, keys: list[str]) -> list[Any]:
         if self._spec.key_type == "integer":

@@ -13,16 +13,16 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, and_, or_, select
+from sqlalchemy import Engine, Select, select
 from sqlalchemy.engine import RowMapping
 
 from igate_sync.adapters import mot_cua_schema as t
 from igate_sync.adapters.base import Agency, ChangeBatch, SourceRecord
 from igate_sync.adapters.mot_cua_mapping import map_row
 from igate_sync.adapters.sql_stream import (
+    after_cursor,
     change_time_expr,
     children_by_parent,
-    cursor_time_value,
     decode_cursor,
     encode_cursor,
     integer_keys,
@@ -46,10 +46,8 @@ class MotCuaAdapter:
         """Rows changed strictly after ``cursor``, streamed in cursor order."""
         query = self._rows().add_columns(self._changed.label("_changed"))
         if cursor is not None:
-            changed, key = decode_cursor(cursor)
-            changed = cursor_time_value(self._engine, changed)
             query = query.where(
-                or_(self._changed > changed, and_(self._changed == changed, t.ho_so.c.id > key))
+                after_cursor(self._engine, self._changed, t.ho_so.c.id, decode_cursor(cursor))
             )
         query = query.order_by(self._changed, t.ho_so.c.id)
         for rows in stream_chunks(self._engine, query, chunk):

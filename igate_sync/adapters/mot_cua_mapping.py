@@ -21,6 +21,7 @@ from igate_sync.adapters.transforms import (
     channel,
     check_content,
     dossier_code,
+    dossier_record,
     email,
     flag,
     identity_documents,
@@ -29,6 +30,7 @@ from igate_sync.adapters.transforms import (
     not_before,
     phone,
     procedure_code,
+    quarantined_record,
     sendable_event,
     status,
     whole_digits,
@@ -43,7 +45,6 @@ from igate_sync.normalize import (
     status_from_label,
     truncate,
 )
-from igate_sync.schemas import phien_ban as compute_phien_ban
 
 __all__ = ["Quarantine", "identity_documents", "map_row", "phone"]
 
@@ -70,9 +71,7 @@ def map_row(
     try:
         return _map_dossier(row, agency, documents, fees, steps, key, raw_code, changed_at)
     except Quarantine as q:
-        return SourceRecord(
-            key, "quarantined", ma_ho_so=raw_code, changed_at=changed_at, problem=q.problem
-        )
+        return quarantined_record(key, raw_code, changed_at, q)
 
 
 def _map_dossier(
@@ -92,16 +91,7 @@ def _map_dossier(
     content["DanhSachLePhi"] = [_fee(f, text) for f in fees]
     check_content(content)
     events = tuple(e for s in steps if (e := _event(s, code, text, findings)) is not None)
-    return SourceRecord(
-        key,
-        "dossier",
-        ma_ho_so=code,
-        changed_at=changed_at,
-        content=content,
-        phien_ban=compute_phien_ban(content),
-        events=events,
-        findings=tuple(dict.fromkeys(findings)),
-    )
+    return dossier_record(key, code, changed_at, content, findings, events)
 
 
 def _decoder(ma_hoa: str | None) -> Decoder:

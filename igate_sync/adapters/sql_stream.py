@@ -12,7 +12,17 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Select, exc, func, literal, literal_column
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Select,
+    and_,
+    exc,
+    func,
+    literal,
+    literal_column,
+    or_,
+)
 from sqlalchemy.engine import Connection, RowMapping
 
 from igate_sync.errors import SourceUnavailable
@@ -67,6 +77,17 @@ def change_time_expr(
 def _sql_text(value: str) -> ColumnElement[Any]:
     """A constant string literal, rendered inline (our own constants, never input)."""
     return literal_column("'" + value.replace("'", "''") + "'")
+
+
+def after_cursor(
+    engine: Engine, changed: ColumnElement[Any], key: ColumnElement[Any], cursor: tuple[Any, Any]
+) -> ColumnElement[bool]:
+    """Rows strictly after a decoded cursor in ``(changed, key)`` order: a later change
+    time, or the same one and a greater key, so that rows sharing a time are neither lost
+    nor read twice."""
+    last_changed, last_key = cursor
+    value = cursor_time_value(engine, last_changed)
+    return or_(changed > value, and_(changed == value, key > last_key))
 
 
 def cursor_time_value(engine: Engine, value: Any) -> Any:

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from igate_sync.adapters.base import Agency, Finding, Problem
+from igate_sync.adapters.base import Agency, Finding, Problem, SourceRecord
 from igate_sync.adapters.shapes import value_shape
 from igate_sync.normalize import (
     InvalidTime,
@@ -40,7 +40,13 @@ from igate_sync.normalize import (
     status_from_label,
     truncate,
 )
-from igate_sync.schemas import MA_HO_SO_PATTERN, MA_TTHC_PATTERN, DossierContent, ProgressEvent
+from igate_sync.schemas import (
+    MA_HO_SO_PATTERN,
+    MA_TTHC_PATTERN,
+    DossierContent,
+    ProgressEvent,
+    phien_ban,
+)
 
 _MA_HO_SO = re.compile(MA_HO_SO_PATTERN)
 _MA_TTHC = re.compile(MA_TTHC_PATTERN)
@@ -230,6 +236,37 @@ def db_date_end_of_day(
         return end_of_day(date.fromisoformat(text.strip()[:10]))
     except ValueError as exc:
         raise Quarantine(reason, field, value) from exc
+
+
+def dossier_record(
+    key: str,
+    code: str,
+    changed_at: datetime | None,
+    content: dict[str, Any],
+    findings: list[Finding],
+    events: tuple[dict[str, Any], ...] = (),
+) -> SourceRecord:
+    """A pushable dossier, with its PhienBan computed here for every adapter, and each
+    finding once."""
+    return SourceRecord(
+        key,
+        "dossier",
+        ma_ho_so=code,
+        changed_at=changed_at,
+        content=content,
+        phien_ban=phien_ban(content),
+        events=events,
+        findings=tuple(dict.fromkeys(findings)),
+    )
+
+
+def quarantined_record(
+    key: str, code: str | None, changed_at: datetime | None, quarantine: Quarantine
+) -> SourceRecord:
+    """A row set aside, with the first rule it broke."""
+    return SourceRecord(
+        key, "quarantined", ma_ho_so=code, changed_at=changed_at, problem=quarantine.problem
+    )
 
 
 def check_content(content: dict[str, Any]) -> None:
