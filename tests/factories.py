@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Engine
+
 from igate_sync.adapters.base import Problem, SourceRecord
 from igate_sync.normalize import VN_TZ
+from igate_sync.pipeline import Sync
 from igate_sync.schemas import phien_ban
+from igate_sync.store.outbox import Outbox
+from igate_sync.upstream.fake import FakeGateway
 
 AGENCY_CODE = "000.24.24.H16"
 T0 = datetime(2021, 3, 11, 9, 0, tzinfo=VN_TZ)
@@ -84,3 +90,18 @@ def quarantined(n: int, reason: str = "unknown_status") -> SourceRecord:
 
 def later(minutes: int) -> datetime:
     return T0 + timedelta(minutes=minutes)
+
+
+def small_sync(
+    engine: Engine, gateway: FakeGateway, clock: Callable[[], datetime], **options: Any
+) -> Sync:
+    """A cycle over a real state store in small batches (3 dossiers) and chunks (2 rows),
+    so that a few records already cross every boundary; ``options`` override."""
+    settings: dict[str, Any] = {"batch_size": 3, "chunk_rows": 2, **options}
+    return Sync(
+        engine=engine,
+        outbox=Outbox(engine, AGENCY_CODE),
+        gateway=gateway,
+        clock=clock,
+        **settings,
+    )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import timedelta
 from html.parser import HTMLParser
 
@@ -23,11 +22,10 @@ from igate_sync.dashboard import LIST_CAP, gather, latest_report_page, render_da
 from igate_sync.errors import UpstreamUnavailable
 from igate_sync.pipeline import Sync, pull, run_cycle
 from igate_sync.reconcile import reconcile
-from igate_sync.store.outbox import Outbox
 from igate_sync.store.reports import save_report
 from igate_sync.upstream.fake import FakeGateway
 from tests.conftest import FakeClock
-from tests.factories import AGENCY_CODE, code, dossier, later, quarantined
+from tests.factories import AGENCY_CODE, code, dossier, later, quarantined, small_sync
 
 AGENCY = "UBND xã Ea Yiêng"
 
@@ -87,23 +85,8 @@ def kpi(page: str, name: str) -> str:
 
 
 @pytest.fixture
-def gateway() -> Iterator[FakeGateway]:
-    gw = FakeGateway()
-    yield gw
-    gw.close()
-
-
-@pytest.fixture
 def sync(state_engine: Engine, gateway: FakeGateway, clock: FakeClock) -> Sync:
-    sync = Sync(
-        engine=state_engine,
-        outbox=Outbox(state_engine, AGENCY_CODE),
-        gateway=gateway,
-        clock=clock,
-        batch_size=3,
-        chunk_rows=2,
-    )
-    return replace(sync, dead_after=3, dead_after_age=timedelta(0))
+    return small_sync(state_engine, gateway, clock, dead_after=3, dead_after_age=timedelta(0))
 
 
 @pytest.fixture

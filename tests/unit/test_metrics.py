@@ -21,10 +21,9 @@ from igate_sync.metrics import RunTimer, StateCollector, build_registry
 from igate_sync.pipeline import Sync, pull, run_cycle
 from igate_sync.store import control
 from igate_sync.store.engine import create_state_engine
-from igate_sync.store.outbox import Outbox
 from igate_sync.upstream.fake import FakeGateway
 from tests.conftest import FakeClock
-from tests.factories import AGENCY_CODE, code, dossier, later, quarantined
+from tests.factories import code, dossier, later, quarantined, small_sync
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 Scrape = Callable[[CollectorRegistry], Samples]
@@ -70,23 +69,8 @@ def scrape() -> Iterator[Scrape]:
 
 
 @pytest.fixture
-def gateway() -> Iterator[FakeGateway]:
-    gw = FakeGateway()
-    yield gw
-    gw.close()
-
-
-@pytest.fixture
 def sync(state_engine: Engine, gateway: FakeGateway, clock: FakeClock) -> Sync:
-    return Sync(
-        engine=state_engine,
-        outbox=Outbox(state_engine, AGENCY_CODE),
-        gateway=gateway,
-        clock=clock,
-        batch_size=3,
-        event_batch_size=4,
-        chunk_rows=2,
-    )
+    return small_sync(state_engine, gateway, clock, event_batch_size=4)
 
 
 def registry_for(engine: Engine, clock: FakeClock, retries: int = 0) -> CollectorRegistry:

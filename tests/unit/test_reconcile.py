@@ -23,13 +23,12 @@ from igate_sync.reconcile import CLASSES, Period, Repair, Report, _StateView, re
 from igate_sync.report_render import render_csv, render_html, render_json, render_table
 from igate_sync.schemas import phien_ban
 from igate_sync.store import tables as t
-from igate_sync.store.outbox import Outbox
 from igate_sync.store.reports import daily_ratios, list_reports, load_report, save_report
 from igate_sync.store.resync import ResyncSpec, submit
 from igate_sync.upstream.base import ListedDossier
 from igate_sync.upstream.fake import FakeGateway
 from tests.conftest import FakeClock
-from tests.factories import AGENCY_CODE, code, content, dossier, later, quarantined
+from tests.factories import AGENCY_CODE, code, content, dossier, later, quarantined, small_sync
 
 INDICATOR_KEYS = {
     "received",
@@ -59,27 +58,13 @@ INDICATOR_KEYS = {
 
 
 @pytest.fixture
-def gateway() -> Iterator[FakeGateway]:
-    gw = FakeGateway()
-    yield gw
-    gw.close()
-
-
-@pytest.fixture
 def source() -> InMemoryAdapter:
     return InMemoryAdapter("motcua")
 
 
 @pytest.fixture
 def sync(state_engine: Engine, gateway: FakeGateway, clock: FakeClock) -> Sync:
-    return Sync(
-        engine=state_engine,
-        outbox=Outbox(state_engine, AGENCY_CODE),
-        gateway=gateway,
-        clock=clock,
-        batch_size=3,
-        chunk_rows=2,
-    )
+    return small_sync(state_engine, gateway, clock)
 
 
 def run(sync: Sync, *adapters: InMemoryAdapter, **options: Any) -> Report:

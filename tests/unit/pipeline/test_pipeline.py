@@ -4,7 +4,6 @@ and the in-memory gateway."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 
@@ -16,17 +15,9 @@ from igate_sync.errors import BatchTooLarge, UpstreamUnavailable
 from igate_sync.pipeline import Sync, push, run_cycle
 from igate_sync.store import control
 from igate_sync.store import tables as t
-from igate_sync.store.outbox import Outbox
 from igate_sync.upstream.fake import FakeGateway
 from tests.conftest import FakeClock
-from tests.factories import AGENCY_CODE, T0, code, dossier, later, quarantined
-
-
-@pytest.fixture
-def gateway() -> Iterator[FakeGateway]:
-    gw = FakeGateway()
-    yield gw
-    gw.close()
+from tests.factories import T0, code, dossier, later, quarantined, small_sync
 
 
 @pytest.fixture
@@ -40,16 +31,7 @@ def sync(
 ) -> Sync:
     """Every test runs both ways: pushing after the pull, and from a second thread while
     pulling (what the CLI wires with a SQLite state database)."""
-    return Sync(
-        engine=state_engine,
-        outbox=Outbox(state_engine, AGENCY_CODE),
-        gateway=gateway,
-        clock=clock,
-        batch_size=3,
-        event_batch_size=4,
-        chunk_rows=2,
-        overlap=request.param,
-    )
+    return small_sync(state_engine, gateway, clock, event_batch_size=4, overlap=request.param)
 
 
 def created(gw: FakeGateway) -> list[str]:
