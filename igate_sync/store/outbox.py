@@ -268,9 +268,8 @@ def _b(name: str) -> Any:
 
 
 def _item_update(result: ItemResult, item_id: int) -> dict[str, Any]:
-    if result.outcome in _CONFIRMS:
-        state, error = "confirmed", None
-    elif result.waits_for_dossier:
+    """The row update of an item the gateway did not confirm (those go in one statement)."""
+    if result.waits_for_dossier:
         state, error = "pending", "KHONG_TON_TAI"
     elif result.outcome == "stale":
         state, error = "stale", None
