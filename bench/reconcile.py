@@ -1,21 +1,13 @@
-"""Benchmark: a full reconciliation of N dossiers against the gateway simulator.
+"""Synced states for the benchmark's incremental scenarios (bench/run.py).
 
-Not a test: it prints figures. For each size it reuses bench/backfill.py's cached sample
-register, and (once, cached under bench/data/) a synced pair: the state database and the
-simulator's store after one full `igate-sync sync`. Each run starts the simulator on that
-store as its own process, copies the state database, and runs `igate-sync reconcile
---format json` as another process: wall seconds, dossiers/s, CPU seconds and peak RSS of
-the reconcile process. Memory is flat when the peak RSS barely moves from 10,000 to
-100,000 dossiers. Results also go to bench/results/reconcile.json.
-
-    .venv/bin/python bench/reconcile.py [--sizes 10000 100000]
+``synced_pair`` builds once, under bench/data/, the state database and the simulator's store
+after one full `igate-sync sync` of a cached sample register; ``simulator`` serves a store;
+``write_config`` writes the configuration both use. The reconciliation scenario itself is
+``bench/run.py --scenarios reconcile``.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import shutil
 import subprocess
 import time
@@ -26,7 +18,6 @@ from backfill import (
     BIN,
     CONFIG,
     DATA,
-    RESULTS,
     SECRET,
     free_port,
     source_db,
@@ -78,72 +69,3 @@ def synced_pair(size: int, seed: int, chunk: int) -> Path:
     (pair / "done").touch()
     print(f"  synced {size} dossiers in {time.perf_counter() - started:.1f} s", flush=True)
     return pair
-
-
-def run_once(size: int, seed: int, chunk: int) -> dict[str, float | int]:
-    pair = synced_pair(size, seed, chunk)
-    work = RESULTS / f"reconcile-{size}"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    shutil.copy(pair / "state.db", work / "state.db")
-    port = free_port()
-    config = write_config(work, port, source_db(size, seed), chunk)
-    sim = simulator(port, pair / "gw.db")
-    try:
-        started = time.perf_counter()
-        proc = subprocess.Popen(
-            [str(BIN), "--config", str(config), "--log-level", "WARNING", "reconcile",
-             "--format", "json", "--output", str(work / "report.json")],
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-    finally:
-        sim.terminate()
-        sim.wait(timeout=30)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"reconcile exited with {os.waitstatus_to_exitcode(status)}")
-    report = json.loads((work / "report.json").read_text(encoding="utf-8"))
-    (work / "state.db").unlink()  # a copy of the cached pair: hundreds of MB at 100,000
-    counts = report["totals"]["counts"]
-    cpu = usage.ru_utime + usage.ru_stime
-    return {
-        "dossiers": size,
-        "classified": sum(counts.values()),
-        "in_sync": counts["in_sync"],
-        "synced_ratio": report["totals"]["synced_ratio"],
-        "wall_s": round(wall, 2),
-        "dossiers_per_s": round(size / wall, 1),
-        "cpu_s": round(cpu, 2),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-    }
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--chunk", type=int, default=500)
-    args = parser.parse_args()
-    rows = []
-    for size in args.sizes:
-        print(f"reconcile {size} dossiers ...", flush=True)
-        rows.append(run_once(size, args.seed, args.chunk))
-        print("  " + json.dumps(rows[-1]), flush=True)
-    header = ("dossiers", "classified", "synced_ratio", "wall_s", "dossiers_per_s", "cpu_s",
-              "peak_rss_mb")  # fmt: skip
-    print("\n" + " | ".join(header))
-    for row in rows:
-        print(" | ".join(str(row[h]) for h in header))
-    if len(rows) >= 2:
-        growth = float(rows[-1]["peak_rss_mb"]) - float(rows[0]["peak_rss_mb"])
-        print(
-            f"peak RSS at {rows[0]['dossiers']}: {rows[0]['peak_rss_mb']} MB, at "
-            f"{rows[-1]['dossiers']}: {rows[-1]['peak_rss_mb']} MB ({growth:+.1f} MB)"
-        )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "reconcile.json").write_text(json.dumps(rows, indent=2))
-
-
-if __name__ == "__main__":
-    main()
